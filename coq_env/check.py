@@ -1,0 +1,163 @@
+"""Independent verdict for Coq proofs: a fresh ``coqc`` and ``Print Assumptions``.
+
+Step 1 compiles the candidate file as a library of its own with a fresh ``coqc``.
+Step 2 runs a second, separate ``coqc`` on a two-line file that loads the compiled library
+(after the real standard-library modules that hold the allowed axioms, so a file cannot
+pass off an axiom of its own under an allowed name) and prints the theorem's assumptions.
+Output the candidate file prints while compiling never reaches step 2, so it cannot forge
+the verdict. Accepted only if the theorem exists and every assumption is on the allow-list:
+the axioms the standard Reals library itself rests on. Anything declared in the file
+(``Axiom``, ``Admitted``, ``Parameter``...) or an unsafe flag (``Unset Guard Checking``,
+type-in-type) shows up in ``Print Assumptions`` and is rejected.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from prover.check import Verdict
+
+from .cheat import CheatError, check_tactic
+from .env import PRELUDE
+from .sentences import STRUCTURAL, SentenceError, split_sentences
+
+# What Coq 8.16's Reals rest on (Print Assumptions over Reals' main theorems).
+ALLOWED_AXIOMS = frozenset({
+    "ClassicalDedekindReals.sig_forall_dec",
+    "ClassicalDedekindReals.sig_not_dec",
+    "FunctionalExtensionality.functional_extensionality_dep",
+    "Classical_Prop.classic",
+})
+_AXIOM_HOMES = "Require Coq.Reals.ClassicalDedekindReals Coq.Logic.FunctionalExtensionality Coq.Logic.Classical_Prop."
+_THEOREM = re.compile(r"^\s*(?:Theorem|Lemma|Example|Corollary|Proposition|Fact|Remark)\s+([\w']+)", re.M)
+_HEADERS = {"Axioms:", "Section Variables:", "Opaque constants:", "Transparent constants:"}
+
+
+def render_proof(problem, proof) -> str:
+    """The complete file for ``problem`` proved by ``proof`` (tactics), as ``prover check`` reads it."""
+    body = "\n".join("  " + t.strip() for t in proof)
+    parts = [problem.header.strip(), PRELUDE, "", problem.statement.strip(), "Proof.", body, "Qed.", ""]
+    return "\n".join(p for p in parts if p is not None)
+
+
+def _theorem_name(text: str, stem: str) -> str | None:
+    names = _THEOREM.findall(text)
+    if stem in names:
+        return stem
+    return names[-1] if names else None
+
+
+def parse_assumptions(output: str) -> list[str]:
+    """Top-level entries of ``Print Assumptions`` (names, or whole lines for notices)."""
+    if "Closed under the global context" in output:
+        return []
+    entries = []
+    for line in output.splitlines():
+        if not line.strip() or line[0].isspace() or line.strip() in _HEADERS:
+            continue
+        entries.append(line.split(" : ")[0].strip())
+    return entries
+
+
+def _first_error(out: str) -> str:
+    m = re.search(r"^Error:?\s*(.*)", out, re.M | re.S)
+    text = m.group(1) if m else out
+    return " ".join(text.split())[:300] or "coqc failed"
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split())
+
+
+def check_shape(text: str, problem) -> str | None:
+    """With a known problem, the file must be exactly: the problem's header, optionally the
+    tactic prelude, the problem's statement, ``Proof.``, tactics (bullets allowed),
+    ``Qed.`` and nothing after. Returns why not, or None."""
+    try:
+        sents = [_norm(s.text) for s in split_sentences(text)]
+    except SentenceError as e:
+        return f"malformed file: {e}"
+    header = [_norm(s.text) for s in split_sentences(problem.header, bullets=False)]
+    stmt = _norm(problem.statement)
+    if sents[:len(header)] != header:
+        return "the file does not start with the problem's header"
+    rest = sents[len(header):]
+    if rest and rest[0] == _norm(PRELUDE):
+        rest = rest[1:]
+    if not rest or rest[0] != stmt:
+        return f"the statement differs from problem {problem.name}'s"
+    rest = rest[1:]
+    if rest and re.fullmatch(r"Proof(?: using [^.]*)?\.", rest[0]):
+        rest = rest[1:]
+    if not rest or rest[-1] not in ("Qed.", "Defined."):
+        return "the proof must end with Qed. and nothing may follow it"
+    for s in rest[:-1]:
+        if STRUCTURAL.fullmatch(s):
+            continue
+        try:
+            check_tactic(s)
+        except CheatError as e:
+            return f"refused sentence {s[:60]!r}: {e}"
+    return None
+
+
+def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None) -> Verdict:
+    """Compile ``path`` with a fresh coqc and check the axioms of ``theorem`` (default: the
+    theorem named like the file, else the last one). With ``problem``, the file must also
+    state exactly that problem (see ``check_shape``)."""
+    path = Path(path)
+    if not shutil.which("coqc"):
+        return Verdict(False, "coqc not found: install Coq (apt-get install coq libcoq-coquelicot)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return Verdict(False, f"cannot read {path}: {e}")
+    if problem is not None:
+        why = check_shape(text, problem)
+        if why:
+            return Verdict(False, why)
+        theorem = theorem or problem.name
+    name = theorem or _theorem_name(text, path.stem)
+    if not name:
+        return Verdict(False, f"no theorem found in {path}")
+    with tempfile.TemporaryDirectory(prefix="prover-check-") as tmp:
+        lib = Path(tmp) / "Cand.v"
+        lib.write_text(text, encoding="utf-8")
+        try:
+            r = subprocess.run(["coqc", "-q", "-Q", tmp, "PCheck", str(lib)], cwd=tmp,
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Verdict(False, f"coqc did not finish within {timeout:.0f}s")
+        if r.returncode != 0:
+            return Verdict(False, f"does not compile: {_first_error(r.stdout + r.stderr)}")
+        verify = Path(tmp) / "verify" / "Verify.v"
+        verify.parent.mkdir()
+        verify.write_text(f"{_AXIOM_HOMES}\nRequire PCheck.Cand.\nPrint Assumptions PCheck.Cand.{name}.\n")
+        try:
+            r = subprocess.run(["coqc", "-q", "-Q", tmp, "PCheck", str(verify)], cwd=verify.parent,
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Verdict(False, f"Print Assumptions did not finish within {timeout:.0f}s")
+        if r.returncode != 0:
+            return Verdict(False, f"theorem {name} not found: {_first_error(r.stdout + r.stderr)}")
+    entries = parse_assumptions(r.stdout)
+    bad = [e for e in entries if e not in ALLOWED_AXIOMS]
+    if bad:
+        return Verdict(False, "relies on assumptions outside the allow-list: " + "; ".join(bad),
+                       tuple(entries))
+    return Verdict(True, "", tuple(entries))
+
+
+def check_proof(problem, proof, timeout: float = 300.0) -> Verdict:
+    """Check ``proof`` (a list of tactics) for ``problem`` in a freshly written file."""
+    try:
+        tactics = [check_tactic(t) for t in proof]
+    except CheatError as e:
+        return Verdict(False, f"refused tactic: {e}")
+    with tempfile.TemporaryDirectory(prefix="prover-proof-") as tmp:
+        f = Path(tmp) / f"{problem.name}.v"
+        f.write_text(render_proof(problem, tactics), encoding="utf-8")
+        return check_file(f, theorem=problem.name, timeout=timeout, problem=problem)

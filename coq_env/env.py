@@ -1,0 +1,232 @@
+"""The Coq backend of the environment protocol (``prover.env``).
+
+One coqtop process per environment. A state is identified by its goals (content hash);
+internally each state remembers the first tactic path that reached it. Coq itself holds
+one linear history, so extending a state means: ``BackTo`` the longest common prefix of
+the current path and the state's path, replay the rest, run the tactic. Best-first search
+mostly extends states near the current one, so replays are short (``make bench`` measures
+the cost of a jump between distant states).
+
+Every tactic runs as ``Timeout N tactic.`` inside Coq, and under a wall-clock deadline
+outside it: a hung, crashed or memory-blown process is killed, restarted, and the problem
+reopened; the caller sees only a TacticTimeout/TacticError for the tactic that did it, and
+every earlier state stays usable (it is rebuilt by replay on demand).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from prover.env import (EnvError, Environment, Goal, NewState, Outcome, ProofFinished,
+                        State, TacticError, TacticTimeout)
+from prover.problems import Problem
+
+from . import goals as G
+from .cheat import CheatError, check_tactic
+from .coqtop import CoqDied, CoqHang, Coqtop
+from .sentences import SentenceError, split_sentences
+
+# Loaded after the problem's own imports and before its statement. These modules add
+# tactics only (lia, nia, lra, nra, psatz, field, ring); they export no names that could
+# shadow the statement's (checked in tests/test_coq_problems.py).
+PRELUDE = "Require Import Lia Lra Psatz Field Ring."
+SETTINGS = ["Set Printing Width 1000.", "Set Printing Depth 1000."]
+_ERROR = re.compile(r"^Error:\s*(.*)", re.M | re.S)
+
+
+def coq_error(output: str) -> str | None:
+    """Coq's error message in an answer, or None when the answer has none."""
+    m = _ERROR.search(output)
+    if not m:
+        return None
+    return " ".join(m.group(1).split())
+
+
+class CoqEnv(Environment):
+    backend = "coq"
+
+    def __init__(self, timeout: float = 5.0, mem_limit_mb: int = 4096, recycle_mb: int = 2048,
+                 load_timeout: float = 300.0, grace: float = 5.0, prelude: str = PRELUDE):
+        self.timeout = timeout
+        self.mem_limit_mb = mem_limit_mb
+        self.recycle_mb = recycle_mb
+        self.load_timeout = load_timeout
+        self.grace = grace
+        self.prelude = prelude
+        self.coq: Coqtop | None = None
+        self.problem: Problem | None = None
+        self.restarts = 0
+        self._paths: dict[str, tuple[str, ...]] = {}
+        self._cur: list[tuple[str, int]] = []   # current Coq path: (tactic, state number after it)
+        self._root_n = 0
+        self._base_n = 0
+        self.root: State | None = None
+
+    # -- process ------------------------------------------------------------------
+    def _start(self) -> None:
+        self.coq = Coqtop(mem_limit_mb=self.mem_limit_mb)
+        for s in SETTINGS:
+            self.coq.send(s)
+        self._base_n = self.coq.state
+
+    def _restart(self) -> None:
+        if self.coq is not None:
+            self.coq.kill()
+        self.coq = None
+        self.restarts += 1
+        self._start()
+        if self.problem is not None:
+            self._load(self.problem)
+
+    def close(self) -> None:
+        if self.coq is not None:
+            self.coq.close()
+            self.coq = None
+
+    # -- problems -----------------------------------------------------------------
+    def open(self, problem: Problem) -> State:
+        if self.coq is None or not self.coq.alive():
+            self._start()
+        self.problem = problem
+        self._paths = {}
+        try:
+            self.root = self._load(problem)
+        except EnvError:
+            self.problem = None
+            raise
+        self._paths[self.root.id] = ()
+        return self.root
+
+    def problem_sentences(self, problem: Problem) -> list[str]:
+        try:
+            header = [s.text for s in split_sentences(problem.header, bullets=False)]
+        except SentenceError as e:
+            raise EnvError(f"{problem.name}: malformed header: {e}") from None
+        return header + ([self.prelude] if self.prelude else []) + [problem.statement]
+
+    def _load(self, problem: Problem) -> State:
+        coq = self.coq
+        if coq.state != self._base_n:
+            out, n, _ = coq.send(f"BackTo {self._base_n}.")
+            if coq_error(out):
+                raise EnvError(f"{problem.name}: cannot reset coqtop: {coq_error(out)}")
+        self._cur = []
+        out = ""
+        try:
+            for s in self.problem_sentences(problem):
+                out, n, name = coq.send(s, timeout=self.load_timeout)
+                err = coq_error(out)
+                if err:
+                    coq.send(f"BackTo {self._base_n}.")
+                    raise EnvError(f"{problem.name}: does not elaborate: {err}")
+        except (CoqDied, CoqHang) as e:
+            self.coq.kill()
+            self._start()
+            raise EnvError(f"{problem.name}: does not elaborate: {e}") from None
+        if coq.proof in ("", "Coq"):
+            raise EnvError(f"{problem.name}: the statement did not open a proof")
+        self._root_n = coq.state
+        goals = self._goals_from(out)
+        if goals is None or not goals:
+            raise EnvError(f"{problem.name}: no goal after the statement: {out.strip()[:200]}")
+        return State(tuple(goals))
+
+    # -- navigation ---------------------------------------------------------------
+    def proof_of(self, state: State) -> tuple[str, ...]:
+        try:
+            return self._paths[state.id]
+        except KeyError:
+            raise EnvError(f"unknown state {state.id} for problem "
+                           f"{self.problem.name if self.problem else '?'}") from None
+
+    def _goto(self, path: tuple[str, ...]) -> None:
+        cur = [t for t, _ in self._cur]
+        k = 0
+        while k < len(cur) and k < len(path) and cur[k] == path[k]:
+            k += 1
+        if k < len(cur):
+            target = self._cur[k - 1][1] if k > 0 else self._root_n
+            out, _, _ = self.coq.send(f"BackTo {target}.")
+            if coq_error(out):
+                raise EnvError(f"BackTo {target} failed: {coq_error(out)}")
+            del self._cur[k:]
+        for t in path[k:]:
+            out, n, _ = self.coq.send(self._timed(t, max(self.timeout, 1.0) * 4),
+                                      timeout=max(self.timeout, 1.0) * 4 + self.grace)
+            err = coq_error(out)
+            if err:
+                raise EnvError(f"replaying {t!r} failed: {err}")
+            self._cur.append((t, n))
+
+    @staticmethod
+    def _timed(tactic: str, seconds: float) -> str:
+        return f"Timeout {max(1, math.ceil(seconds))} {tactic}"
+
+    # -- the protocol -------------------------------------------------------------
+    def apply(self, state: State, tactic: str, timeout: float | None = None) -> Outcome:
+        if self.problem is None:
+            raise EnvError("no problem is open")
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            t = check_tactic(tactic)
+        except CheatError as e:
+            return TacticError(str(e), refused=True)
+        path = self.proof_of(state)
+        try:
+            if self.coq is None or not self.coq.alive():
+                self._restart()
+            elif self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
+                self._restart()
+            self._goto(path)
+            return self._run(path, t, timeout)
+        except CoqHang:
+            self._restart()
+            return TacticTimeout(timeout)
+        except CoqDied as e:
+            self._restart()
+            return TacticError(f"Coq process died: {e}")
+
+    def _run(self, path: tuple[str, ...], t: str, timeout: float) -> Outcome:
+        coq = self.coq
+        before = coq.state
+        out, n, _ = coq.send(self._timed(t, timeout), timeout=timeout + self.grace)
+        err = coq_error(out)
+        if err:
+            if err.startswith("Timeout!"):
+                return TacticTimeout(timeout)
+            return TacticError(err)
+        if n == before:
+            return TacticError(f"tactic had no effect on Coq's state: {out.strip()[:200]}")
+        self._cur.append((t, n))
+        new_path = path + (t,)
+        if G.goal_count(out) is None and not re.search(r"^No more goals\.", out, re.M):
+            # coqtop shows nothing when it thinks the display did not change: ask.
+            out, n, _ = coq.send("Show.", timeout=timeout + self.grace)
+            self._cur[-1] = (t, n)
+        if re.search(r"^No more goals\.", out, re.M):
+            return ProofFinished(new_path)
+        goals = self._goals_from(out)
+        if goals is None:
+            msg = " ".join(out.split())[:300]
+            return TacticError(f"unsupported proof state after tactic: {msg}")
+        st = State(tuple(goals))
+        self._paths.setdefault(st.id, new_path)
+        return NewState(st)
+
+    def _goals_from(self, out: str) -> list[Goal] | None:
+        """Structured goals from a tactic's answer; ``Show k.`` for goals 2..n."""
+        count = G.goal_count(out)
+        if count is None:
+            return None
+        first_text = re.split(r"^goal \d+(?: \(ID \d+\))? is:\s*$", out, flags=re.M)[0]
+        goals = [G.parse_goal(first_text)]
+        if count > 1:
+            answers = self.coq.send_many([f"Show {k}." for k in range(2, count + 1)],
+                                         timeout=self.timeout + self.grace)
+            for a, _, _ in answers:
+                goals.append(G.parse_goal(a))
+            if self._cur:
+                self._cur[-1] = (self._cur[-1][0], self.coq.state)
+            else:
+                self._root_n = self.coq.state
+        return goals

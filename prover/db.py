@@ -1,0 +1,485 @@
+"""The proof database: one SQLite file per experiment holding everything a run produced.
+
+Search attempts (with their whole trees, failures included), the independently checked
+proofs and per-round metrics all live here, so that training data, evaluation numbers and
+the web browser (datasette) read one source. Writes go through sqlite-utils; the file is
+in WAL mode so that datasette or the ``db`` commands can read while a run writes.
+
+Each :meth:`ProofDB.record_attempt` is one transaction, committed when it returns: a
+killed run loses at most the attempts in flight, and :meth:`ProofDB.finished_attempt`
+lets the next run skip what is already done.
+
+Every ``sqlite3`` failure (a corrupt file, a file that is not SQLite, a SQLite file that
+belongs to something else) surfaces as :class:`DBError` with a one-line message naming
+the file, never as a traceback from the driver.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import enum
+import functools
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+import sqlite_utils
+
+from prover.check import Verdict
+from prover.problems import Problem
+from prover.search_tree import Edge, Node, SearchResult
+
+SCHEMA_VERSION = 1
+TABLES = ("problems", "runs", "attempts", "nodes", "edges", "proofs", "rounds")
+ROUND_COLUMNS = {"valid_proved": int, "test_proved": int, "new_proofs": int,
+                 "training_pairs": int, "train_seconds": float, "search_seconds": float,
+                 "expansions_per_second": float}  # named columns of ``rounds``; all metrics go to JSON too
+MESSAGE_WIDTH = 80  # error messages in tree_text are cut to this many characters
+
+
+class DBError(RuntimeError):
+    """The proof database cannot be used; the message is one line and names the file."""
+
+
+class UnknownAttempt(DBError, LookupError):
+    """No attempt with the requested id."""
+
+
+def _project_version() -> str:
+    import prover
+    return str(getattr(prover, "__version__", "0.1.0"))
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(value: Any) -> Any:
+    """Enum members (Status, EdgeOutcome) as their string value; everything else unchanged."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _guarded(method):
+    """Turn any sqlite3 error raised by ``method`` into a DBError naming the file."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise DBError(f"{self.path}: {_one_line(e) or type(e).__name__}") from None
+    return wrapper
+
+
+class ProofDB:
+    """One experiment's proof database (see the module docstring).
+
+    Rows come back as plain dicts; JSON columns (``config``, ``budget``, ``steps``,
+    ``metrics``, ``axioms``) are decoded and ``accepted`` is a bool.
+    """
+
+    def __init__(self, path: str | Path, create: bool = True):
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise DBError(f"{self.path}: is a directory, not a proof database")
+        if not self.path.exists():
+            if not create:
+                raise DBError(f"{self.path}: no such proof database")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite_utils.Database(self.path)
+        except sqlite3.Error as e:
+            raise DBError(f"{self.path}: cannot open ({_one_line(e)})") from None
+        try:
+            self._open_schema(create)
+        except sqlite3.Error as e:
+            self.db.close()
+            raise DBError(f"{self.path}: cannot open ({_one_line(e)})") from None
+        except DBError:
+            self.db.close()
+            raise
+
+    # ---- schema -------------------------------------------------------------------
+
+    def _open_schema(self, create: bool) -> None:
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        present = set(self.db.table_names())  # reads page 1: fails here on a non-SQLite file
+        ours = set(TABLES)
+        if present and not ours <= present:
+            missing = ", ".join(sorted(ours - present))
+            raise DBError(f"{self.path}: not a proof database (missing tables: {missing})")
+        if not present:
+            if not create:
+                raise DBError(f"{self.path}: empty file, not a proof database")
+            self.db.enable_wal()
+            self._create_tables()
+        elif self.db.journal_mode != "wal":
+            self.db.enable_wal()
+
+    def _create_tables(self) -> None:
+        db = self.db
+        with self._write():
+            if db.table_names():  # another process created it since we looked
+                return
+            db.create_table("problems", {
+                "key": str, "name": str, "split": str, "path": str,
+                "header": str, "statement": str, "backend": str,
+            }, pk="key")
+            db.create_table("runs", {
+                "id": int, "config": str, "version": str, "started": str, "finished": str,
+            }, pk="id")
+            db.create_table("attempts", {
+                "id": int, "problem": str, "run_id": int, "round": int, "policy": str,
+                "budget": str, "outcome": str, "expansions": int, "seconds": float,
+                "error": str, "finished_at": str, "nodes": int, "edges": int,
+            }, pk="id", foreign_keys=[("problem", "problems", "key"), ("run_id", "runs", "id")])
+            db.create_table("nodes", {
+                "attempt_id": int, "id": str, "goals": str, "depth": int, "score": float,
+                "status": str, "expanded": int, "parent": str, "tactic": str,
+            }, pk=("attempt_id", "id"), foreign_keys=[("attempt_id", "attempts", "id")])
+            db.create_table("edges", {
+                "id": int, "attempt_id": int, "src": str, "tactic": str, "logprob": float,
+                "outcome": str, "dst": str, "message": str, "seconds": float,
+            }, pk="id", foreign_keys=[("attempt_id", "attempts", "id")])
+            db.create_table("proofs", {
+                "id": int, "problem": str, "attempt_id": int, "proof": str, "length": int,
+                "verdict": str, "accepted": int, "axioms": str, "steps": str,
+            }, pk="id", foreign_keys=[("problem", "problems", "key"),
+                                      ("attempt_id", "attempts", "id")])
+            db.create_table("rounds", {
+                "run_id": int, "round": int, "metrics": str,
+                **ROUND_COLUMNS, "recorded_at": str,
+            }, pk=("run_id", "round"), foreign_keys=[("run_id", "runs", "id")])
+            db["attempts"].create_index(["problem", "round", "policy"])
+            db["attempts"].create_index(["run_id"])
+            db["attempts"].create_index(["round", "policy"])
+            db["edges"].create_index(["attempt_id", "src"])
+            db["proofs"].create_index(["problem", "accepted", "length"])
+            db["proofs"].create_index(["attempt_id"])
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # ---- writing --------------------------------------------------------------------
+
+    @_guarded
+    def add_problems(self, problems: Iterable[Problem]) -> None:
+        rows = [{"key": p.key, "name": p.name, "split": p.split, "path": str(p.path),
+                 "header": p.header, "statement": p.statement, "backend": p.backend}
+                for p in problems]
+        with self._write():
+            self.db["problems"].upsert_all(rows, pk="key")
+
+    @_guarded
+    def start_run(self, config: dict) -> int:
+        table = self.db["runs"].insert({
+            "config": json.dumps(config, sort_keys=True, default=str),
+            "version": _project_version(), "started": _now(), "finished": None,
+        })
+        return int(table.last_rowid)
+
+    @_guarded
+    def finish_run(self, run_id: int) -> None:
+        cursor = self.db.execute("update runs set finished = ? where id = ?", [_now(), run_id])
+        if cursor.rowcount != 1:
+            raise DBError(f"{self.path}: no run with id {run_id}")
+
+    @_guarded
+    def record_attempt(self, result: SearchResult, run_id: int, round: int, policy: str,
+                       budget: dict, verdict: Verdict | None) -> int:
+        """Store one finished attempt, its whole tree and (if checked) its proof; return its id."""
+        db = self.db
+        with self._write():
+            attempt_id = int(db["attempts"].insert({
+                "problem": result.problem, "run_id": run_id, "round": round, "policy": policy,
+                "budget": json.dumps(budget, sort_keys=True, default=str),
+                "outcome": result.outcome, "expansions": result.expansions,
+                "seconds": result.seconds, "error": result.error, "finished_at": _now(),
+                "nodes": len(result.nodes), "edges": len(result.edges),
+            }).last_rowid)
+            db["nodes"].insert_all(
+                (_node_row(attempt_id, n) for n in result.nodes.values()), batch_size=500)
+            db["edges"].insert_all(
+                (_edge_row(attempt_id, e) for e in result.edges), batch_size=500)
+            if result.proof and verdict is not None:
+                steps = _proof_steps(result)
+                db["proofs"].insert({
+                    "problem": result.problem, "attempt_id": attempt_id,
+                    "proof": "\n".join(result.proof), "length": len(result.proof),
+                    "verdict": verdict.line(), "accepted": int(bool(verdict.accepted)),
+                    "axioms": json.dumps(list(verdict.axioms)),
+                    "steps": json.dumps([list(s) for s in steps]),
+                })
+        return attempt_id
+
+    @_guarded
+    def record_round(self, run_id: int, round: int, metrics: dict) -> None:
+        row = {"run_id": run_id, "round": round,
+               "metrics": json.dumps(metrics, sort_keys=True, default=str),
+               "recorded_at": _now()}
+        row.update({c: metrics.get(c) for c in ROUND_COLUMNS})
+        self.db["rounds"].upsert(row, pk=("run_id", "round"))
+
+    # ---- reading --------------------------------------------------------------------
+
+    @_guarded
+    def finished_attempt(self, problem_key: str, round: int, policy: str) -> dict | None:
+        """The latest recorded attempt on this problem in this round with this policy.
+
+        Attempts are written only when finished, so any row means "done": a resumed run
+        skips it whatever its outcome (``error`` included; look at ``outcome`` to retry).
+        """
+        rows = self._query(
+            "select * from attempts where problem = ? and round = ? and policy = ? "
+            "order by id desc limit 1", [problem_key, round, policy])
+        return rows[0] if rows else None
+
+    @_guarded
+    def attempt(self, attempt_id: int) -> dict:
+        rows = self._query("select * from attempts where id = ?", [attempt_id])
+        if not rows:
+            raise UnknownAttempt(f"{self.path}: no attempt with id {attempt_id}")
+        return rows[0]
+
+    @_guarded
+    def problem(self, key: str) -> dict | None:
+        rows = self._query("select * from problems where key = ?", [key])
+        return rows[0] if rows else None
+
+    @_guarded
+    def proofs(self, problem: str | None = None, accepted_only: bool = True) -> list[dict]:
+        """Proof rows, oldest first; ``problem`` matches a problem key or a problem name."""
+        where, params = [], []
+        if problem is not None:
+            where.append("(pr.problem = ? or p.name = ?)")
+            params += [problem, problem]
+        if accepted_only:
+            where.append("pr.accepted = 1")
+        sql = ("select pr.*, a.round, a.policy, a.run_id from proofs pr "
+               "join attempts a on a.id = pr.attempt_id "
+               "left join problems p on p.key = pr.problem")
+        if where:
+            sql += " where " + " and ".join(where)
+        return self._query(sql + " order by pr.id", params)
+
+    @_guarded
+    def best_proofs(self) -> dict[str, dict]:
+        """{problem key: its shortest accepted proof} (the earliest among equally short)."""
+        best: dict[str, dict] = {}
+        for row in self.proofs():
+            current = best.get(row["problem"])
+            if current is None or row["length"] < current["length"]:
+                best[row["problem"]] = row
+        return best
+
+    @_guarded
+    def stats(self) -> list[dict]:
+        """One row per (split, round, policy): problems attempted and proved (accepted proofs
+        only), search-proved count, mean expansions and seconds per attempt."""
+        return self._query(f"""
+            select {_SPLIT_SQL} as split, a.round, a.policy,
+                   count(distinct a.problem) as attempted,
+                   count(distinct case when pr.id is not null then a.problem end) as proved,
+                   count(distinct case when a.outcome = 'proved' then a.problem end)
+                       as search_proved,
+                   count(*) as attempts,
+                   avg(a.expansions) as mean_expansions,
+                   avg(a.seconds) as mean_seconds
+            from attempts a
+            left join problems p on p.key = a.problem
+            left join proofs pr on pr.attempt_id = a.id and pr.accepted = 1
+            group by 1, a.round, a.policy
+            order by a.round, 1, a.policy""")
+
+    @_guarded
+    def rounds(self, run_id: int | None = None) -> list[dict]:
+        sql, params = "select * from rounds", []
+        if run_id is not None:
+            sql, params = sql + " where run_id = ?", [run_id]
+        return self._query(sql + " order by run_id, round", params)
+
+    @_guarded
+    def tree_text(self, attempt_id: int) -> str:
+        """The attempt's search tree as indented text: one line per edge, children indented
+        under the edge that first reached them, ``*`` marking the proved path."""
+        attempt = self.attempt(attempt_id)
+        nodes = {n["id"]: n for n in self._query(
+            "select * from nodes where attempt_id = ?", [attempt_id])}
+        edges = self._query("select * from edges where attempt_id = ? order by id", [attempt_id])
+        return _render_tree(attempt, nodes, edges)
+
+    @_guarded
+    def export_jsonl(self, fp: TextIO) -> int:
+        """Write one JSON line per accepted proof; return how many were written."""
+        rows = self._query("""
+            select pr.*, a.round, p.split, p.statement, p.header, p.backend
+            from proofs pr join attempts a on a.id = pr.attempt_id
+            left join problems p on p.key = pr.problem
+            where pr.accepted = 1 order by pr.problem, pr.id""")
+        for row in rows:
+            steps = row["steps"] or []
+            fp.write(json.dumps({
+                "problem": row["problem"], "split": row["split"],
+                "backend": row["backend"], "header": row["header"],
+                "statement": row["statement"], "round": row["round"],
+                "proof": [tactic for _, tactic in steps],
+                "steps": [{"goals": goals, "tactic": tactic} for goals, tactic in steps],
+            }, ensure_ascii=False) + "\n")
+        return len(rows)
+
+    # ---- plumbing -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self):
+        """One write transaction. IMMEDIATE takes the write lock up front, so a second
+        process writing the same file waits (busy_timeout) instead of failing mid-way."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        return [_decode(row) for row in self.db.query(sql, list(params))]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "ProofDB":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# The split of an attempt's problem, also for problems never added to the problems table.
+_SPLIT_SQL = ("coalesce(p.split, case when instr(a.problem, '/') > 0 "
+              "then substr(a.problem, 1, instr(a.problem, '/') - 1) else '' end)")
+_JSON_COLUMNS = ("config", "budget", "steps", "metrics", "axioms")
+
+
+def _decode(row: dict) -> dict:
+    for column in _JSON_COLUMNS:
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    for column in ("accepted", "expanded"):
+        if column in row and row[column] is not None:
+            row[column] = bool(row[column])
+    return row
+
+
+def _node_row(attempt_id: int, node: Node) -> dict:
+    return {"attempt_id": attempt_id, "id": node.id, "goals": node.goals, "depth": node.depth,
+            "score": node.score, "status": _plain(node.status), "expanded": int(node.expanded),
+            "parent": node.parent, "tactic": node.tactic}
+
+
+def _edge_row(attempt_id: int, edge: Edge) -> dict:
+    return {"attempt_id": attempt_id, "src": edge.src, "tactic": edge.tactic,
+            "logprob": edge.logprob, "outcome": _plain(edge.outcome), "dst": edge.dst,
+            "message": edge.message, "seconds": edge.seconds}
+
+
+def _proof_steps(result: SearchResult) -> list[tuple[str, str]]:
+    """(goals before, tactic) for each tactic of the proof: the search's own steps when it
+    gave them, else read off the tree by following the proof's tactics from the root."""
+    proof = list(result.proof or [])
+    if len(result.steps) == len(proof) and [t for _, t in result.steps] == proof:
+        return [(g, t) for g, t in result.steps]
+    steps, current = [], result.root
+    for tactic in proof:
+        node = result.nodes.get(current) if current is not None else None
+        steps.append((node.goals if node else "", tactic))
+        nxt = next((e.dst for e in result.edges if e.src == current and e.tactic == tactic
+                    and e.dst is not None), None)
+        current = nxt
+    return steps
+
+
+# ---- tree rendering --------------------------------------------------------------------
+
+def _goal_summary(goals: str | None, width: int = 70) -> str:
+    """The first goal's conclusion, plus how many other goals there are."""
+    if not goals:
+        return "?"
+    if goals == "no goals":
+        return goals
+    parts = goals.split("\n\n")
+    conclusion = next((line for line in parts[0].splitlines() if line.startswith("⊢")),
+                      parts[0].splitlines()[-1] if parts[0].strip() else "")
+    text = _one_line(conclusion)
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    if len(parts) > 1:
+        text += f"  (+{len(parts) - 1} goals)"
+    return text
+
+
+def _proved_path(root: str | None, nodes: dict, by_src: dict) -> set[int]:
+    """Edge ids on the proved path: from the root, follow edges that close the proof or
+    lead to a proved node."""
+    path, current, seen = set(), root, set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        step = next((e for e in by_src.get(current, ()) if e["outcome"] == "proved"), None)
+        if step is None:
+            step = next((e for e in by_src.get(current, ())
+                         if e["dst"] in nodes and nodes[e["dst"]]["status"] == "proved"
+                         and e["dst"] not in seen), None)
+        if step is None:
+            break
+        path.add(step["id"])
+        current = step["dst"] if step["outcome"] != "proved" else None
+    return path
+
+
+def _edge_text(edge: dict, nodes: dict) -> str:
+    logprob = "?" if edge["logprob"] is None else f"{edge['logprob']:.3f}"
+    text = f"{edge['tactic']}  [{logprob}]  {edge['outcome']}"
+    if edge["outcome"] in ("error", "refused") and edge["message"]:
+        message = _one_line(edge["message"])
+        if len(message) > MESSAGE_WIDTH:
+            message = message[: MESSAGE_WIDTH - 1] + "…"
+        text += f": {message}"
+    elif edge["outcome"] == "timeout":
+        text += f" after {edge['seconds']:.1f}s"
+    elif edge["dst"] is not None:
+        dst = nodes.get(edge["dst"])
+        status = dst["status"] if dst else "?"
+        text += f" -> {edge['dst']} {status}  {_goal_summary(dst['goals'] if dst else None)}"
+    return text
+
+
+def _render_tree(attempt: dict, nodes: dict, edges: list[dict]) -> str:
+    root = next((n["id"] for n in nodes.values() if n["parent"] is None), None)
+    if root is None and nodes:
+        root = min(nodes.values(), key=lambda n: n["depth"])["id"]
+    by_src: dict[str, list[dict]] = {}
+    for edge in edges:
+        by_src.setdefault(edge["src"], []).append(edge)
+    on_path = _proved_path(root, nodes, by_src)
+    lines = [f"attempt {attempt['id']}  {attempt['problem']}  round {attempt['round']}  "
+             f"policy {attempt['policy']}  outcome {attempt['outcome']}  "
+             f"expansions {attempt['expansions']}  {attempt['seconds']:.1f}s"]
+    if attempt.get("error"):
+        lines.append(f"error: {_one_line(attempt['error'])}")
+    if root is None:
+        lines.append("(no nodes recorded)")
+        return "\n".join(lines) + "\n"
+    lines.append(f"root {root} {nodes[root]['status']}  {_goal_summary(nodes[root]['goals'])}")
+    # Depth-first, iteratively (trees can be deep); a NEW edge owns its destination subtree.
+    stack: list[tuple[dict, int]] = [(e, 1) for e in reversed(by_src.get(root, []))]
+    expanded = {root}
+    while stack:
+        edge, depth = stack.pop()
+        mark = "* " if edge["id"] in on_path else "  "
+        lines.append("  " * depth + mark + _edge_text(edge, nodes))
+        dst = edge["dst"]
+        if edge["outcome"] == "new" and dst is not None and dst not in expanded:
+            expanded.add(dst)
+            stack.extend((e, depth + 1) for e in reversed(by_src.get(dst, [])))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,132 @@
+"""The ``db`` subcommand: look into a proof database from the shell.
+
+``stats`` prints proof rates per split and round, ``proofs`` prints accepted proofs as
+files the proof assistant can check, ``tree`` prints one attempt's search tree and
+``export --jsonl`` writes the training-ready proofs. Every handler returns an exit code;
+database problems print one ``error: ...`` line on stderr and return 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import nullcontext
+
+from prover.db import DBError, ProofDB
+
+EXIT_ERROR = 2
+
+
+def add_db_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``db {stats,proofs,tree,export}`` to an argparse ``subparsers`` object."""
+    parser = subparsers.add_parser("db", help="inspect a proof database",
+                                   description="Inspect a proof database (runs/NAME/proofs.db).")
+    commands = parser.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+
+    stats = commands.add_parser("stats", help="attempted and proved problems per split and round")
+    stats.add_argument("db", metavar="DB")
+    stats.set_defaults(func=cmd_stats)
+
+    proofs = commands.add_parser("proofs", help="print accepted proofs as checkable files")
+    proofs.add_argument("db", metavar="DB")
+    proofs.add_argument("--problem", metavar="NAME", help="problem name or key (split/name)")
+    proofs.add_argument("--all", action="store_true", help="include rejected proofs")
+    proofs.set_defaults(func=cmd_proofs)
+
+    tree = commands.add_parser("tree", help="print one attempt's search tree")
+    tree.add_argument("db", metavar="DB")
+    tree.add_argument("attempt", metavar="ATTEMPT", type=int, help="attempt id")
+    tree.set_defaults(func=cmd_tree)
+
+    export = commands.add_parser("export", help="export accepted proofs")
+    export.add_argument("db", metavar="DB")
+    export.add_argument("--jsonl", action="store_true", required=True,
+                        help="one JSON object per accepted proof (the only format)")
+    export.add_argument("--out", metavar="FILE", help="output file (default: stdout)")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def _reporting_errors(handler):
+    """Run ``handler(args, db)`` on the opened database; DBError -> one line, exit 2."""
+    def run(args) -> int:
+        try:
+            with ProofDB(args.db, create=False) as db:
+                return handler(args, db)
+        except (DBError, OSError) as e:
+            print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+            return EXIT_ERROR
+    run.__name__ = handler.__name__
+    run.__doc__ = handler.__doc__
+    return run
+
+
+@_reporting_errors
+def cmd_stats(args, db: ProofDB) -> int:
+    rows = db.stats()
+    if not rows:
+        print("no attempts recorded")
+        return 0
+    table = [("split", "round", "policy", "attempted", "proved", "rate", "mean exp", "mean s")]
+    for r in rows:
+        rate = r["proved"] / r["attempted"] if r["attempted"] else 0.0
+        table.append((r["split"] or "-", str(r["round"]), r["policy"] or "-", str(r["attempted"]),
+                      str(r["proved"]), f"{rate:.1%}", f"{r['mean_expansions'] or 0:.1f}",
+                      f"{r['mean_seconds'] or 0:.1f}"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.rjust(w) if i >= 3 else cell.ljust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+    return 0
+
+
+def proof_file(problem: dict | None, proof: dict) -> str:
+    """A proof as the text of a file the backend can check: header, statement, tactics."""
+    tactics = [tactic for _, tactic in proof["steps"]] if proof["steps"] else \
+        proof["proof"].split("\n")
+    backend = (problem or {}).get("backend") or "coq"
+    about = (f"{proof['problem']}  attempt {proof['attempt_id']}  round {proof['round']}  "
+             f"length {proof['length']}  {proof['verdict']}")
+    header = (problem or {}).get("header") or ""
+    statement = (problem or {}).get("statement") or ""
+    if backend == "lean":
+        body = "\n".join("  " + line for tactic in tactics for line in tactic.split("\n"))
+        parts = [f"-- {about}", header, f"{statement} := by\n{body}"]
+    else:
+        parts = [f"(* {about} *)", header, f"{statement}\nProof.\n" + "\n".join(tactics) + "\nQed."]
+    if problem is None:
+        parts.insert(1, "-- problem not in the database" if backend == "lean"
+                     else "(* problem not in the database *)")
+    return "\n".join(p.rstrip("\n") for p in parts if p) + "\n"
+
+
+@_reporting_errors
+def cmd_proofs(args, db: ProofDB) -> int:
+    rows = db.proofs(problem=args.problem, accepted_only=not args.all)
+    if not rows:
+        what = f" for {args.problem}" if args.problem else ""
+        print(f"no {'' if args.all else 'accepted '}proofs{what}", file=sys.stderr)
+        return 0
+    problems: dict[str, dict | None] = {}
+    for i, row in enumerate(rows):
+        if row["problem"] not in problems:
+            problems[row["problem"]] = db.problem(row["problem"])
+        if i:
+            print()
+        print(proof_file(problems[row["problem"]], row), end="")
+    return 0
+
+
+@_reporting_errors
+def cmd_tree(args, db: ProofDB) -> int:
+    print(db.tree_text(args.attempt), end="")
+    return 0
+
+
+@_reporting_errors
+def cmd_export(args, db: ProofDB) -> int:
+    target = open(args.out, "w", encoding="utf-8") if args.out else nullcontext(sys.stdout)
+    with target as fp:
+        count = db.export_jsonl(fp)
+    if args.out:
+        print(f"{count} proofs -> {args.out}", file=sys.stderr)
+    return 0

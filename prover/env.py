@@ -1,0 +1,140 @@
+"""The environment protocol every proof assistant backend implements.
+
+Search, model, database, training and evaluation talk only to these types, never to
+Coq or Lean directly. A backend turns a :class:`~prover.problems.Problem` into a root
+:class:`State`, and applies a tactic to any state it has handed out so far, in any order
+(best-first search jumps between distant nodes of the tree).
+
+Invariants:
+  * ``State.id`` is a content hash of the goals: two states with the same goals, reached
+    by different paths, have the same id (this is what de-duplicates the search tree).
+  * ``apply`` returns exactly one of :class:`NewState`, :class:`ProofFinished`,
+    :class:`TacticError` or :class:`TacticTimeout`. It never raises for a bad tactic;
+    it raises :class:`EnvError` only when the backend itself cannot go on.
+  * A tactic refused by the cheat filter is a :class:`TacticError` with
+    ``refused=True``; it never reaches the proof assistant.
+"""
+from __future__ import annotations
+
+import abc
+import hashlib
+from dataclasses import dataclass, field
+from typing import Union
+
+
+class EnvError(RuntimeError):
+    """The backend cannot continue (proof assistant missing, problem does not elaborate...)."""
+
+
+@dataclass(frozen=True)
+class Hyp:
+    """One hypothesis line: ``names : type`` or ``names := body : type``."""
+
+    names: tuple[str, ...]
+    type: str
+    body: str | None = None
+
+    def text(self) -> str:
+        head = ", ".join(self.names)
+        if self.body is not None:
+            return f"{head} := {self.body} : {self.type}"
+        return f"{head} : {self.type}"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal: its hypotheses in context order and its conclusion."""
+
+    hyps: tuple[Hyp, ...]
+    conclusion: str
+
+    def text(self) -> str:
+        lines = [h.text() for h in self.hyps]
+        lines.append("⊢ " + self.conclusion)
+        return "\n".join(lines)
+
+
+def goals_text(goals: tuple[Goal, ...] | list[Goal]) -> str:
+    """The one text form of a goal list: the model's prompt, the database and the trace use it."""
+    if not goals:
+        return "no goals"
+    return "\n\n".join(g.text() for g in goals)
+
+
+def state_id(goals: tuple[Goal, ...] | list[Goal]) -> str:
+    return hashlib.sha1(goals_text(goals).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class State:
+    """A proof state: the open goals. ``id`` is stable across paths (content hash)."""
+
+    goals: tuple[Goal, ...]
+    id: str = field(default="")
+
+    def __post_init__(self):
+        if not self.id:
+            object.__setattr__(self, "id", state_id(self.goals))
+
+    def text(self) -> str:
+        return goals_text(self.goals)
+
+
+@dataclass(frozen=True)
+class NewState:
+    state: State
+
+
+@dataclass(frozen=True)
+class ProofFinished:
+    """No goals left. ``proof`` is the tactic script from the root, one tactic a line."""
+
+    proof: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TacticError:
+    message: str
+    refused: bool = False  # True when the cheat filter refused it before the prover saw it
+
+
+@dataclass(frozen=True)
+class TacticTimeout:
+    seconds: float
+
+
+Outcome = Union[NewState, ProofFinished, TacticError, TacticTimeout]
+
+
+class Environment(abc.ABC):
+    """One proof-assistant session (one process per worker).
+
+    Typical use::
+
+        with CoqEnv() as env:
+            root = env.open(problem)
+            out = env.apply(root, "intros; lia")
+    """
+
+    backend: str = "?"
+
+    @abc.abstractmethod
+    def open(self, problem) -> State:
+        """Start a problem; return its root state. Raises EnvError if it does not elaborate."""
+
+    @abc.abstractmethod
+    def apply(self, state: State, tactic: str, timeout: float | None = None) -> Outcome:
+        """Apply ``tactic`` to ``state`` (any state returned so far for the open problem)."""
+
+    @abc.abstractmethod
+    def proof_of(self, state: State) -> tuple[str, ...]:
+        """The tactic path from the root to ``state``."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
