@@ -172,19 +172,23 @@ class CoqEnv(Environment):
         except CheatError as e:
             return TacticError(str(e), refused=True)
         path = self.proof_of(state)
-        try:
-            if self.coq is None or not self.coq.alive():
+        for attempt in (0, 1):
+            try:
+                if self.coq is None or not self.coq.alive():
+                    self._restart()
+                elif self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
+                    self._restart()
+                self._goto(path)
+                return self._run(path, t, timeout)
+            except CoqHang:
                 self._restart()
-            elif self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
+                return TacticTimeout(timeout)
+            except CoqDied as e:
                 self._restart()
-            self._goto(path)
-            return self._run(path, t, timeout)
-        except CoqHang:
-            self._restart()
-            return TacticTimeout(timeout)
-        except CoqDied as e:
-            self._restart()
-            return TacticError(f"Coq process died: {e}")
+                if attempt:
+                    return TacticError(f"Coq process died: {e}")
+                # killed from outside, or by this tactic: rebuilt; one more try tells which
+        raise AssertionError("unreachable")
 
     def _run(self, path: tuple[str, ...], t: str, timeout: float) -> Outcome:
         coq = self.coq

@@ -1,0 +1,45 @@
+# Two commands matter: `make iterate` (the main job) and `make test`. Both install what they need.
+PY      := .venv/bin/python
+PROVER  := .venv/bin/prover
+CONFIG  ?= default
+BACKEND ?= coq
+DB      ?= runs/$(CONFIG)/proofs.db
+STAMP   := .venv/.installed
+
+.PHONY: setup coq venv test test-full iterate bench browse data lean-setup clean
+
+setup: coq venv
+
+coq:
+	@bash scripts/ensure_coq.sh
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q -ra
+
+test-full: setup
+	PROVER_FULL=1 $(PY) -m pytest -q -ra
+
+iterate: setup
+	$(PROVER) iterate --config data/configs/$(CONFIG).json --backend $(BACKEND)
+
+bench: setup
+	$(PY) bench/bench_env.py
+
+browse: setup
+	$(PY) -m prover.browse $(DB)
+
+data:
+	@bash data/fetch.sh
+
+lean-setup:
+	@bash lean_env/setup.sh
+
+clean:
+	rm -rf .venv .pytest_cache build *.egg-info

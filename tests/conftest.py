@@ -1,0 +1,64 @@
+"""Shared fixtures: a real Coq environment and small real problem files."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from prover.paths import dataset
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+@pytest.fixture(scope="session")
+def coq_available():
+    if not shutil.which("coqtop"):
+        pytest.fail("coqtop is not installed: run `make setup` (make test installs it)")
+    return True
+
+
+@pytest.fixture
+def problem_dir(tmp_path):
+    """A flat directory of small Coq problems (one real, one broken, one not elaborating)."""
+    d = tmp_path / "problems"
+    write(d / "add_zero.v", """
+        Require Import Arith.
+        Theorem add_zero : forall n : nat, n + 0 = n.
+        Proof.
+        Admitted.
+        """)
+    write(d / "real_lin.v", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem real_lin (x y : R) (h0 : x + y = 10) (h1 : x - y = 2) : x = 6.
+        Proof.
+        Admitted.
+        """)
+    write(d / "two_goals.v", """
+        Require Import Arith.
+        Theorem two_goals (a b : nat) (h : a = b) : a + 0 = b /\\ b = a.
+        Proof.
+        Admitted.
+        """)
+    return d
+
+
+@pytest.fixture(scope="session")
+def minif2f_coq():
+    d = dataset("minif2f-coq")
+    if not d.is_dir():
+        pytest.skip(f"miniF2F-coq not found at {d}: run `make data`")
+    return d
+
+
+@pytest.fixture
+def env(coq_available):
+    from coq_env.env import CoqEnv
+    e = CoqEnv(timeout=2)
+    yield e
+    e.close()

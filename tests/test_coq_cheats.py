@@ -1,0 +1,100 @@
+"""Cheats are refused by the environment before Coq sees them, and rejected by
+`prover check` when written straight into a proof file."""
+from __future__ import annotations
+
+import pytest
+
+from coq_env.cheat import CheatError, check_tactic
+from coq_env.check import check_file, render_proof
+from coq_env.problems import parse_file
+from prover.env import TacticError
+from tests.conftest import write
+
+CHEATS = [
+    "admit", "intros; admit", "give_up", "Admitted", "Abort", "Abort All",
+    "intros. Qed", "lia. Qed", "idtac. Axiom cheat : False", "exact I. Theorem x : True",
+    "Axiom cheat : False", "Parameter p : nat", "Hypothesis h : False", "Variable v : nat",
+    "Require Import Classical", "Load \"evil.v\"", "Declare ML Module \"evil\"",
+    "Set Printing All", "Unset Guard Checking", "Local Set Universe Checking", "#[local] exact I",
+    "exact_no_check I", "vm_cast_no_check I", "idtac \"No more goals.\"",
+    "Timeout 1 admit", "Fail idtac", "- lia", "{", "}", "*", "Show Proof", "Qed",
+    "Ltac t := admit", "assert False by admit", "all: admit", "first [admit | lia]",
+]
+LEGIT = [
+    "intros", "intros x y", "lia", "intros; subst; nra", "all: lia", "2: reflexivity",
+    "1-2: auto", "(intros; lra)", "rewrite Nat.add_0_r", "exact (Nat.add_0_r n)",
+    "assert (h : x = 6) by lra", "destruct (Req_dec x 0) as [H|H]", "apply Rmult_le_pos; lra",
+    "match goal with | H : _ |- _ => idtac end", "try (field; lra)", "exists Set",
+    "field_simplify. ",
+]
+
+
+@pytest.mark.parametrize("tactic", CHEATS)
+def test_cheat_refused_by_filter(tactic):
+    with pytest.raises(CheatError):
+        check_tactic(tactic)
+
+
+@pytest.mark.parametrize("tactic", LEGIT)
+def test_legit_tactic_passes(tactic):
+    assert check_tactic(tactic).endswith(".")
+
+
+def test_cheats_refused_by_env_before_coq(env, problem_dir):
+    root = env.open(parse_file(problem_dir / "add_zero.v"))
+    sent = env.coq.sent
+    for c in CHEATS:
+        out = env.apply(root, c)
+        assert isinstance(out, TacticError) and out.refused, c
+    assert env.coq.sent == sent  # not one byte reached Coq
+
+
+# Each cheat written straight into a proof file of the add_zero problem.
+FILE_CHEATS = {
+    "admitted": "Proof.\n  intros.\nAdmitted.\n",
+    "admit": "Proof.\n  intros. admit.\nQed.\n",
+    "give_up": "Proof.\n  intros. give_up.\nQed.\n",
+    "abort_restate": "Proof.\nAbort.\nTheorem add_zero : True.\nProof. exact I. Qed.\n",
+    "axiom": "Proof.\n  intros. destruct cheat.\nQed.\n",
+    "new_command": "Proof.\n  intros. Qed. Axiom more : False.\n",
+    "guard": "Proof.\n  Unset Guard Checking. intros. lia.\nQed.\n",
+    "require": "Proof.\n  Require Import Classical. intros. lia.\nQed.\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILE_CHEATS))
+def test_cheat_in_file_rejected_by_check(name, problem_dir, tmp_path, coq_available):
+    p = parse_file(problem_dir / "add_zero.v")
+    head = p.header + ("\nAxiom cheat : False." if name == "axiom" else "")
+    f = write(tmp_path / "add_zero.v", f"{head}\n{p.statement}\n{FILE_CHEATS[name]}")
+    # with the problem known, and without (then only Print Assumptions can catch it)
+    assert not check_file(f, problem=p).accepted
+    if name not in ("abort_restate", "require", "new_command"):
+        assert not check_file(f).accepted
+
+
+def test_unsafe_flags_and_forged_output_rejected(tmp_path, coq_available):
+    f = write(tmp_path / "t.v", """
+        Unset Guard Checking.
+        Fixpoint bad (n : nat) : False := bad n.
+        Set Guard Checking.
+        Theorem t : 1 = 2.
+        Proof. idtac "Closed under the global context". destruct (bad 0). Qed.
+        """)
+    v = check_file(f)
+    assert not v.accepted and "guarded" in v.reason
+    imposter = write(tmp_path / "imp.v", """
+        Module ClassicalDedekindReals. Axiom sig_forall_dec : False. End ClassicalDedekindReals.
+        Theorem imp : 1 = 2.
+        Proof. destruct ClassicalDedekindReals.sig_forall_dec. Qed.
+        """)
+    assert not check_file(imposter).accepted
+
+
+def test_honest_proof_accepted_with_reals_axioms(problem_dir, tmp_path, coq_available):
+    p = parse_file(problem_dir / "real_lin.v")
+    f = tmp_path / "real_lin.v"
+    f.write_text(render_proof(p, ["lra."]))
+    v = check_file(f, problem=p)
+    assert v.accepted, v.reason
+    assert "ClassicalDedekindReals.sig_forall_dec" in v.axioms

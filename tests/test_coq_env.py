@@ -1,0 +1,142 @@
+"""The Coq environment against a real coqtop: outcomes, timeouts, crashes, navigation."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from coq_env.problems import load_dir, parse_file
+from prover.env import EnvError, NewState, ProofFinished, TacticError, TacticTimeout
+
+
+def test_proof_found_and_accepted(env, problem_dir):
+    from prover.check import check_proof
+    p = parse_file(problem_dir / "real_lin.v")
+    root = env.open(p)
+    assert [h.names for h in root.goals[0].hyps] == [("x", "y"), ("h0",), ("h1",)]
+    assert root.goals[0].conclusion == "x = 6"
+    out = env.apply(root, "lra")
+    assert isinstance(out, ProofFinished) and out.proof == ("lra.",)
+    v = check_proof(p, list(out.proof))
+    assert v.accepted, v.reason
+
+
+def test_failing_tactic_gives_coq_error(env, problem_dir):
+    root = env.open(parse_file(problem_dir / "add_zero.v"))
+    out = env.apply(root, "apply no_such_lemma")
+    assert isinstance(out, TacticError) and not out.refused
+    assert "no_such_lemma" in out.message and "not found" in out.message
+    # the state is still usable after an error
+    assert isinstance(env.apply(root, "intros"), NewState)
+
+
+def test_states_are_structured_and_deduplicated(env, problem_dir):
+    root = env.open(parse_file(problem_dir / "two_goals.v"))
+    out = env.apply(root, "split")
+    assert isinstance(out, NewState)
+    g1, g2 = out.state.goals
+    assert g1.conclusion == "a + 0 = b" and g2.conclusion == "b = a"
+    # every goal carries its hypotheses, not only the first
+    assert [h.type for h in g2.hyps] == ["nat", "a = b"]
+    # the same goals reached by another path are the same state
+    again = env.apply(root, "constructor")
+    assert isinstance(again, NewState) and again.state.id == out.state.id
+
+
+def test_jump_between_distant_states(env, problem_dir):
+    root = env.open(parse_file(problem_dir / "two_goals.v"))
+    a = env.apply(root, "split").state            # branch A
+    b = env.apply(root, "subst").state            # branch B
+    a2 = env.apply(a, "rewrite Nat.add_0_r").state
+    b2 = env.apply(b, "split").state
+    # extend in an order that forces BackTo and replay across branches
+    a3 = env.apply(a2, "exact h")
+    assert isinstance(a3, NewState)
+    assert isinstance(env.apply(b2, "all: auto"), ProofFinished)
+    assert isinstance(env.apply(a3.state, "exact h"), TacticError)
+    fin = env.apply(a3.state, "symmetry; assumption")
+    assert isinstance(fin, ProofFinished)
+    assert fin.proof == ("split.", "rewrite Nat.add_0_r.", "exact h.", "symmetry; assumption.")
+
+
+def test_looping_tactic_times_out_and_process_stays_usable(env, problem_dir):
+    root = env.open(parse_file(problem_dir / "add_zero.v"))
+    out = env.apply(root, "let rec f x := f x in f 0", timeout=1)
+    assert isinstance(out, TacticTimeout)
+    assert isinstance(env.apply(root, "intros; lia"), ProofFinished)
+
+
+def test_hang_past_deadline_kills_and_restarts(env, problem_dir, monkeypatch):
+    root = env.open(parse_file(problem_dir / "add_zero.v"))
+    s = env.apply(root, "intros").state
+    pid = env.coq.pid
+    # Disable Coq's own Timeout so only the outside deadline can stop the loop.
+    monkeypatch.setattr(type(env), "_timed", staticmethod(lambda t, secs: t))
+    env.grace = 0.5
+    out = env.apply(s, "let rec f x := f x in f 0", timeout=1)
+    assert isinstance(out, TacticTimeout)
+    assert env.coq.pid != pid and env.restarts == 1
+    monkeypatch.undo()
+    assert isinstance(env.apply(s, "lia"), ProofFinished)
+
+
+def test_killed_process_is_recovered(env, problem_dir):
+    root = env.open(parse_file(problem_dir / "real_lin.v"))
+    s = env.apply(root, "assert (x = y + 2) by lra").state
+    os.kill(env.coq.pid, signal.SIGKILL)
+    out = env.apply(s, "lra")
+    assert isinstance(out, ProofFinished)
+    assert out.proof == ("assert (x = y + 2) by lra.", "lra.")
+    assert env.restarts == 1
+
+
+def test_memory_limit_blowup_is_an_error_not_a_crash(coq_available, problem_dir):
+    from coq_env.env import CoqEnv
+    with CoqEnv(timeout=20, mem_limit_mb=1200) as env:
+        root = env.open(parse_file(problem_dir / "add_zero.v"))
+        out = env.apply(root, "let rec f n := let l := List.repeat n 1000000 in f (S n) in f 0")
+        assert isinstance(out, (TacticError, TacticTimeout))
+        assert isinstance(env.apply(root, "intros; lia"), ProofFinished)
+
+
+def test_unknown_state_is_an_env_error(env, problem_dir):
+    from prover.env import Goal, State
+    env.open(parse_file(problem_dir / "add_zero.v"))
+    with pytest.raises(EnvError):
+        env.apply(State((Goal((), "False"),)), "intros")
+
+
+def test_non_elaborating_problem_is_reported(env, tmp_path):
+    from tests.conftest import write
+    p = parse_file(write(tmp_path / "bad.v", "Theorem bad : undefined_thing = 1.\nProof.\nAdmitted.\n"))
+    with pytest.raises(EnvError, match="bad: does not elaborate: .*undefined_thing"):
+        env.open(p)
+    # the environment goes on with the next problem
+    good = parse_file(write(tmp_path / "good.v", "Theorem good : 1 = 1.\nProof.\nAdmitted.\n"))
+    assert isinstance(env.apply(env.open(good), "reflexivity"), ProofFinished)
+
+
+def test_prelude_does_not_shadow_statement_names(env, tmp_path):
+    """`Require Import Nat` makes `sqrt` Nat.sqrt; the tactic prelude must not change that."""
+    from tests.conftest import write
+    from coq_env.env import CoqEnv
+    p = parse_file(write(tmp_path / "sq.v", """
+        Require Import Arith.
+        Require Import Nat.
+        Theorem sq : sqrt 16 = 4.
+        Proof.
+        Admitted.
+        """))
+    with_prelude = env.open(p)
+    with CoqEnv(prelude="") as bare:
+        without = bare.open(p)
+    assert with_prelude.id == without.id
+    assert isinstance(env.apply(with_prelude, "reflexivity"), ProofFinished)
+
+
+def test_minif2f_sample_elaborates(env, minif2f_coq):
+    problems = load_dir(minif2f_coq, split="valid", limit=8)
+    for p in problems:
+        root = env.open(p)
+        assert root.goals and root.goals[0].conclusion
