@@ -19,6 +19,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 _PROMPT = re.compile(rb"<prompt>(\S*) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
@@ -57,8 +58,10 @@ class Coqtop:
             if limit > 0:
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
+        # micromega (lia, nra...) writes cache files into the working directory: keep them out of the way
+        self._cwd = tempfile.TemporaryDirectory(prefix="prover-coqtop-")
         self.proc = subprocess.Popen(
-            [self.exe, "-emacs", "-quiet", *args],
+            [self.exe, "-emacs", "-quiet", *args], cwd=self._cwd.name,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             preexec_fn=_limits, bufsize=0,
         )
@@ -138,6 +141,7 @@ class Coqtop:
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
             self.proc.wait()
+        self._cwd.cleanup()
 
     def close(self) -> None:
         if self.proc.poll() is None:

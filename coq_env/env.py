@@ -22,7 +22,7 @@ from prover.env import (EnvError, Environment, Goal, NewState, Outcome, ProofFin
 from prover.problems import Problem
 
 from . import goals as G
-from .cheat import CheatError, check_tactic
+from .cheat import CheatError, check_tactic, normalise
 from .coqtop import CoqDied, CoqHang, Coqtop
 from .sentences import SentenceError, split_sentences
 
@@ -163,6 +163,12 @@ class CoqEnv(Environment):
         return f"Timeout {max(1, math.ceil(seconds))} {tactic}"
 
     # -- the protocol -------------------------------------------------------------
+    def normalise(self, tactic: str) -> str:
+        try:
+            return normalise(tactic)
+        except CheatError:
+            return tactic.strip()
+
     def apply(self, state: State, tactic: str, timeout: float | None = None) -> Outcome:
         if self.problem is None:
             raise EnvError("no problem is open")

@@ -36,3 +36,12 @@ def check_proof(problem, proof, timeout: float = 300.0) -> Verdict:
     else:
         raise ValueError(f"unknown backend {problem.backend!r}")
     return impl(problem, proof, timeout=timeout)
+
+
+def render_proof(problem, proof) -> str:
+    """The complete proof file for ``problem`` and ``proof`` (tactics), as the backend checks it."""
+    if problem.backend == "coq":
+        from coq_env.check import render_proof as impl
+    else:
+        from lean_env.check import render_proof as impl
+    return impl(problem, proof)

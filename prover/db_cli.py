@@ -88,6 +88,16 @@ def proof_file(problem: dict | None, proof: dict) -> str:
              f"length {proof['length']}  {proof['verdict']}")
     header = (problem or {}).get("header") or ""
     statement = (problem or {}).get("statement") or ""
+    if problem is not None:
+        from prover.check import render_proof
+        from prover.problems import Problem
+        p = Problem(name=problem["name"], split=problem.get("split") or "", backend=backend,
+                    header=header, statement=statement)
+        try:
+            comment = f"(* {about} *)" if backend == "coq" else f"-- {about}"
+            return comment + "\n" + render_proof(p, tactics)
+        except ImportError:
+            pass
     if backend == "lean":
         body = "\n".join("  " + line for tactic in tactics for line in tactic.split("\n"))
         parts = [f"-- {about}", header, f"{statement} := by\n{body}"]

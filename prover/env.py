@@ -130,6 +130,10 @@ class Environment(abc.ABC):
     def proof_of(self, state: State) -> tuple[str, ...]:
         """The tactic path from the root to ``state``."""
 
+    def normalise(self, tactic: str) -> str:
+        """The canonical spelling of a tactic (e.g. Coq's final period); identity by default."""
+        return tactic.strip()
+
     def close(self) -> None:
         pass
 

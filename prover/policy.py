@@ -22,6 +22,7 @@ class Candidate:
 
 class Policy(Protocol):
     name: str
+    default_k: int
 
     def propose(self, states: Sequence[State], k: int) -> list[list[Candidate]]:
         """For each state, up to k distinct candidates, best first."""
@@ -51,6 +52,7 @@ class MenuPolicy:
 
     def __init__(self, backend: str = "coq", tactics: Sequence[str] | None = None):
         self.tactics = list(tactics) if tactics is not None else list(MENUS[backend])
+        self.default_k = len(self.tactics)  # the whole menu at every node
 
     @classmethod
     def from_file(cls, path: str | Path, backend: str = "coq") -> "MenuPolicy":

@@ -343,8 +343,9 @@ def test_cli_proofs_coq(filled, capsys):
     path, _, _ = filled
     assert run_cli("db", "proofs", path, "--problem", "mul_one") == 0
     out = capsys.readouterr().out
-    assert "Require Import Arith.\nTheorem mul_one : forall n : nat, n * 1 = n.\n" \
-           "Proof.\nintros.\nsimpl.\nlia.\nQed.\n" in out
+    # the same file `prover check` reads: header, tactic prelude, statement, proof
+    assert "Require Import Arith.\nRequire Import Lia Lra Psatz Field Ring.\n\n" \
+           "Theorem mul_one : forall n : nat, n * 1 = n.\nProof.\n  intros.\n  simpl.\n  lia.\nQed.\n" in out
 
 
 def test_cli_proofs_lean(filled, capsys):

@@ -1,0 +1,199 @@
+"""Best-first proof search over any backend of the environment protocol.
+
+The frontier is a priority queue of open nodes ordered by the cumulative log-probability
+of the path that first reached them (GPT-f, ReProver), or that sum divided by the path
+length (``length_norm``: deep nodes are not starved). Expanding a node asks the policy for
+k candidate tactics and applies each. Identical goal states are one node (``State.id`` is
+a content hash), so the tree is a DAG. A node whose every child failed is FAILED, and so
+on up; the search stops as soon as the root is PROVED and returns the shortest proof in
+the tree. Budgets: expansions, wall-clock seconds, seconds per tactic.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+
+from prover.policy import Candidate
+from prover.env import EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout
+from prover.search_tree import Edge, EdgeOutcome, Node, SearchResult, Status
+
+_DEAD = (EdgeOutcome.ERROR, EdgeOutcome.TIMEOUT, EdgeOutcome.REFUSED)
+
+
+@dataclass
+class SearchConfig:
+    max_expansions: int = 64      # nodes expanded per problem
+    max_seconds: float = 300.0    # wall-clock per problem
+    tactic_timeout: float = 5.0   # seconds per tactic
+    k: int | None = None          # candidates per expansion (None: the policy's default_k)
+    length_norm: bool = False     # order by mean instead of total log-probability
+    max_depth: int = 32
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class BestFirstSearch:
+    def __init__(self, env: Environment, policy, config: SearchConfig | None = None):
+        self.env, self.policy = env, policy
+        self.cfg = config or SearchConfig()
+
+    def priority(self, node: Node) -> float:
+        if self.cfg.length_norm and node.depth > 0:
+            return node.score / node.depth
+        return node.score
+
+    def run(self, problem) -> SearchResult:
+        t0 = time.perf_counter()
+        try:
+            root = self.env.open(problem)
+        except EnvError as e:
+            return SearchResult(problem.key, "error", None, 0, time.perf_counter() - t0, error=str(e))
+        res = SearchResult(problem.key, "failed", None, 0, 0.0, root=root.id)
+        states: dict[str, State] = {root.id: root}
+        res.nodes[root.id] = Node(root.id, root.text(), 0, 0.0)
+        out_edges: dict[str, list[Edge]] = {root.id: []}
+        parents: dict[str, set[str]] = {root.id: set()}
+        tie = itertools.count()
+        heap = [(-0.0, next(tie), root.id)]
+        deadline = t0 + self.cfg.max_seconds
+
+        while heap and res.nodes[root.id].status is Status.OPEN:
+            if res.expansions >= self.cfg.max_expansions:
+                res.outcome = "budget"
+                break
+            if time.perf_counter() >= deadline:
+                res.outcome = "timeout"
+                break
+            _, _, nid = heapq.heappop(heap)
+            node = res.nodes[nid]
+            if node.status is not Status.OPEN or node.expanded:
+                continue
+            node.expanded = True
+            res.expansions += 1
+            k = self.cfg.k or getattr(self.policy, "default_k", 8)
+            cands, seen = [], set()
+            for c in self.policy.propose([states[nid]], k)[0]:
+                t = self.env.normalise(c.tactic)
+                if t not in seen:  # "lia" and "lia." are one candidate
+                    seen.add(t)
+                    cands.append(Candidate(t, c.logprob))
+            for cand in cands:
+                if time.perf_counter() >= deadline:
+                    break
+                t1 = time.perf_counter()
+                out = self.env.apply(states[nid], cand.tactic, self.cfg.tactic_timeout)
+                edge = Edge(nid, cand.tactic, cand.logprob, EdgeOutcome.ERROR, seconds=time.perf_counter() - t1)
+                if isinstance(out, ProofFinished):
+                    edge.outcome = EdgeOutcome.PROVED
+                elif isinstance(out, NewState):
+                    sid = out.state.id
+                    edge.dst = sid
+                    if sid in res.nodes:
+                        edge.outcome = EdgeOutcome.DUP
+                    else:
+                        edge.outcome = EdgeOutcome.NEW
+                        states[sid] = out.state
+                        child = Node(sid, out.state.text(), node.depth + 1, node.score + cand.logprob,
+                                     parent=nid, tactic=cand.tactic)
+                        res.nodes[sid] = child
+                        out_edges[sid], parents[sid] = [], set()
+                        if child.depth < self.cfg.max_depth:
+                            heapq.heappush(heap, (-self.priority(child), next(tie), sid))
+                        else:
+                            child.expanded, child.status = True, Status.FAILED
+                    if sid != nid:
+                        parents[sid].add(nid)
+                    if res.nodes[sid].status is Status.PROVED:  # reached a proved state again
+                        res.edges.append(edge)
+                        out_edges[nid].append(edge)
+                        self._mark_proved(nid, res, parents, out_edges)
+                        break
+                elif isinstance(out, TacticTimeout):
+                    edge.outcome = EdgeOutcome.TIMEOUT
+                elif isinstance(out, TacticError):
+                    edge.outcome = EdgeOutcome.REFUSED if out.refused else EdgeOutcome.ERROR
+                    edge.message = out.message
+                res.edges.append(edge)
+                out_edges[nid].append(edge)
+                if edge.outcome is EdgeOutcome.PROVED:
+                    self._mark_proved(nid, res, parents, out_edges)
+                    break
+            if node.status is Status.OPEN:
+                self._maybe_fail(nid, res, parents, out_edges)
+        else:
+            if res.nodes[root.id].status is Status.PROVED:
+                res.outcome = "proved"
+            elif res.outcome not in ("budget", "timeout"):
+                res.outcome = "failed"
+        if res.nodes[root.id].status is Status.PROVED:
+            res.outcome = "proved"
+            res.proof = shortest_proof(res, out_edges)
+            res.steps = proof_steps(res, out_edges, res.proof)
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    # -- status propagation ---------------------------------------------------------
+    def _mark_proved(self, nid, res, parents, out_edges):
+        todo = [nid]
+        while todo:
+            n = todo.pop()
+            node = res.nodes[n]
+            if node.status is Status.PROVED:
+                continue
+            node.status = Status.PROVED
+            todo.extend(parents[n])
+
+    def _maybe_fail(self, nid, res, parents, out_edges):
+        todo = [nid]
+        while todo:
+            n = todo.pop()
+            node = res.nodes[n]
+            if node.status is not Status.OPEN or not node.expanded:
+                continue
+            alive = False
+            for e in out_edges[n]:
+                if e.outcome in _DEAD:
+                    continue
+                if e.dst == n or (e.dst is not None and res.nodes[e.dst].status is Status.FAILED):
+                    continue
+                alive = True
+                break
+            if not alive:
+                node.status = Status.FAILED
+                todo.extend(parents[n])
+
+
+def shortest_proof(res: SearchResult, out_edges: dict[str, list[Edge]]) -> list[str] | None:
+    """Fewest tactics from the root to a closing edge, over the whole DAG (BFS)."""
+    prev: dict[str, tuple[str, str] | None] = {res.root: None}
+    q = deque([res.root])
+    while q:
+        n = q.popleft()
+        for e in out_edges.get(n, []):
+            if e.outcome is EdgeOutcome.PROVED:
+                path = [e.tactic]
+                while prev[n] is not None:
+                    n, t = prev[n]
+                    path.append(t)
+                return path[::-1]
+        for e in out_edges.get(n, []):
+            if e.dst is not None and e.dst not in prev and res.nodes[e.dst].status is Status.PROVED:
+                prev[e.dst] = (n, e.tactic)
+                q.append(e.dst)
+    return None
+
+
+def proof_steps(res: SearchResult, out_edges, proof: list[str] | None) -> list[tuple[str, str]]:
+    """(goals before, tactic) along ``proof``, as the search saw them: training data."""
+    steps, n = [], res.root
+    for t in proof or []:
+        steps.append((res.nodes[n].goals, t))
+        nxt = next((e.dst for e in out_edges.get(n, []) if e.tactic == t and e.dst), None)
+        if nxt is None:
+            break
+        n = nxt
+    return steps
