@@ -1,0 +1,182 @@
+"""Best-first search and the search command on real Coq, with a real proof database."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from coq_env.problems import parse_file
+from prover.check import check_proof
+from prover.policy import Candidate, MenuPolicy
+from prover.search import BestFirstSearch, SearchConfig
+from prover.search_tree import EdgeOutcome, Status
+from tests.conftest import write
+
+
+@pytest.fixture
+def deep_problem(tmp_path):
+    # needs three steps from the menu: split, then lra for the real goal, then lia for the nat one
+    return parse_file(write(tmp_path / "p" / "deep.v", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem deep (x : R) (n : nat) : x + 0 = x /\\ (n + 0 = n)%nat.
+        Proof.
+        Admitted.
+        """))
+
+
+def test_search_proves_and_proof_is_checked(env, deep_problem):
+    policy = MenuPolicy("coq", ["lra", "lia", "split"])
+    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=10, tactic_timeout=5)).run(deep_problem)
+    assert res.outcome == "proved"
+    assert res.proof == ["split.", "lra.", "lia."]
+    assert [t for _, t in res.steps] == res.proof
+    assert res.steps[0][1] == "split." and res.steps[0][0] == "x : R\nn : nat\n⊢ x + 0 = x /\\ (n + 0)%nat = n"
+    assert res.nodes[res.root].status is Status.PROVED
+    assert check_proof(deep_problem, res.proof).accepted
+
+
+def test_identical_states_are_one_node(env, deep_problem):
+    # "split" and "constructor" reach the same goals: one node, one NEW and one DUP edge
+    policy = MenuPolicy("coq", ["split", "constructor"])
+    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=1)).run(deep_problem)
+    root_edges = [e for e in res.edges if e.src == res.root]
+    assert [e.outcome for e in root_edges] == [EdgeOutcome.NEW, EdgeOutcome.DUP]
+    assert root_edges[0].dst == root_edges[1].dst
+    assert len(res.nodes) == 2
+
+
+def test_failure_propagates_to_root(env, tmp_path):
+    p = parse_file(write(tmp_path / "q" / "false_goal.v", """
+        Theorem false_goal : forall n : nat, n = 0.
+        Proof.
+        Admitted.
+        """))
+    res = BestFirstSearch(env, MenuPolicy("coq", ["intros", "lia"]), SearchConfig(max_expansions=50)).run(p)
+    assert res.outcome == "failed" and res.proof is None
+    assert res.expansions == 2  # root, then its only child; then everything is known dead
+    assert all(n.status is Status.FAILED for n in res.nodes.values())
+
+
+def test_budget_exhaustion_ends_unproved(env, deep_problem):
+    res = BestFirstSearch(env, MenuPolicy("coq", ["split", "lra", "lia"]),
+                          SearchConfig(max_expansions=1)).run(deep_problem)
+    assert res.outcome == "budget" and res.proof is None and res.expansions == 1
+
+
+def test_length_normalised_order(env, deep_problem):
+    cfg = SearchConfig(max_expansions=10, length_norm=True)
+    res = BestFirstSearch(env, MenuPolicy("coq", ["lra", "lia", "split"]), cfg).run(deep_problem)
+    assert res.outcome == "proved" and len(res.proof) == 3
+
+
+class KillingPolicy:
+    """Kills the environment's Coq process on its second call: a crash mid-search."""
+
+    name, default_k = "killer", 3
+
+    def __init__(self, env):
+        self.env, self.calls = env, 0
+        self.menu = MenuPolicy("coq", ["split", "lra", "lia"])
+
+    def propose(self, states, k):
+        self.calls += 1
+        if self.calls == 2:
+            os.kill(self.env.coq.pid, signal.SIGKILL)
+        return self.menu.propose(states, k)
+
+
+def test_prover_crash_mid_search_is_survived(env, deep_problem):
+    res = BestFirstSearch(env, KillingPolicy(env), SearchConfig(max_expansions=10)).run(deep_problem)
+    assert res.outcome == "proved" and env.restarts >= 1
+    assert check_proof(deep_problem, res.proof).accepted
+
+
+def _crash_on(state, problem):
+    if problem == "crash":
+        os._exit(3)
+    return problem.upper()
+
+
+def test_worker_death_loses_only_its_item():
+    from prover.workers import WorkerPool
+    out = dict(WorkerPool(2, dict, ()).imap(_crash_on, ["a", "crash", "b", "c"]))
+    assert out["a"] == "A" and out["b"] == "B" and out["c"] == "C"
+    assert "worker died" in out["crash"]["error"]
+
+
+def _cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "prover.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _attempts(db):
+    if not os.path.exists(db):
+        return []
+    try:
+        with sqlite3.connect(db) as c:
+            return c.execute("select problem, id, outcome from attempts order by id").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def test_search_cli_kill_and_resume(problem_dir, tmp_path, coq_available):
+    for i in range(4):
+        write(problem_dir / f"lin{i}.v", f"""
+            Require Import Reals.
+            Open Scope R_scope.
+            Theorem lin{i} (x : R) (h : x + {i} = 2 * x) : x = {i}.
+            Proof.
+            Admitted.
+            """)
+    db = str(tmp_path / "run" / "proofs.db")
+    args = ["search", "--backend", "coq", "--problems", str(problem_dir), "--db", db,
+            "--workers", "1", "--expansions", "4", "--timeout", "2"]
+    proc = _cli(*args, start_new_session=True)
+    deadline = time.time() + 240
+    while len(_attempts(db)) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _attempts(db)
+    assert 2 <= len(before) < 7, before
+    r = _cli(*args)
+    out, err = r.communicate(timeout=600)
+    assert r.returncode == 0, err
+    assert f"skipped {len(before)} finished" in out
+    after = _attempts(db)
+    assert after[:len(before)] == before           # nothing redone, nothing lost
+    assert len(after) == 7 and len({p for p, _, _ in after}) == 7
+    # the database commands on this real database
+    stats = subprocess.run([sys.executable, "-m", "prover.cli", "db", "stats", db], capture_output=True, text=True)
+    assert stats.returncode == 0 and "7" in stats.stdout
+    exp = subprocess.run([sys.executable, "-m", "prover.cli", "db", "export", db, "--jsonl"],
+                         capture_output=True, text=True)
+    rows = [json.loads(line) for line in exp.stdout.splitlines()]
+    assert {r["problem"] for r in rows} >= {"add_zero", "real_lin", "lin0", "lin3"}
+    assert all(r["steps"] and r["steps"][0]["goals"] for r in rows)
+    proofs = subprocess.run([sys.executable, "-m", "prover.cli", "db", "proofs", db, "--problem", "lin2"],
+                            capture_output=True, text=True).stdout
+    f = tmp_path / "lin2.v"
+    f.write_text(proofs)
+    chk = subprocess.run([sys.executable, "-m", "prover.cli", "check", str(f), "--problem",
+                          str(problem_dir / "lin2.v")], capture_output=True, text=True)
+    assert chk.stdout.strip() == "accepted", (proofs, chk.stdout, chk.stderr)
+    aid = after[0][1]
+    tree = subprocess.run([sys.executable, "-m", "prover.cli", "db", "tree", db, str(aid)],
+                          capture_output=True, text=True)
+    assert tree.returncode == 0 and "root" in tree.stdout
+
+
+def test_search_cli_corrupt_db_is_one_line(tmp_path, problem_dir):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(os.urandom(4096))
+    r = _cli("search", "--problems", str(problem_dir), "--db", str(bad))
+    out, err = r.communicate(timeout=120)
+    assert r.returncode == 2 and len(err.strip().splitlines()) == 1 and "bad.db" in err
