@@ -27,9 +27,11 @@ from .coqtop import CoqDied, CoqHang, Coqtop
 from .sentences import SentenceError, split_sentences
 
 # Loaded after the problem's own imports and before its statement. These modules add
-# tactics only (lia, nia, lra, nra, psatz, field, ring); they export no names that could
-# shadow the statement's (checked in tests/test_coq_problems.py).
-PRELUDE = "Require Import Lia Lra Psatz Field Ring."
+# tactics only (lia, nia, lra, nra, psatz); they export no names that could shadow the
+# statement's. (`Field`/`Ring` would: their `condition` shadowed a miniF2F definition.
+# `field` and `ring` come with Reals, ZArith and Arith themselves.) Checked in
+# tests/test_coq_env.py against the same statements opened without the prelude.
+PRELUDE = "Require Import Lia Lra Psatz."
 SETTINGS = ["Set Printing Width 1000.", "Set Printing Depth 1000."]
 _ERROR = re.compile(r"^Error:\s*(.*)", re.M | re.S)
 
@@ -228,13 +230,15 @@ class CoqEnv(Environment):
         count = G.goal_count(out)
         if count is None:
             return None
+        out = out[G.goals_start(out):]  # drop warnings and messages printed before the goals
         first_text = re.split(r"^goal \d+(?: \(ID \d+\))? is:\s*$", out, flags=re.M)[0]
         goals = [G.parse_goal(first_text)]
         if count > 1:
             answers = self.coq.send_many([f"Show {k}." for k in range(2, count + 1)],
                                          timeout=self.timeout + self.grace)
             for a, _, _ in answers:
-                goals.append(G.parse_goal(a))
+                m = re.search(r"^goal \d+ \(ID \d+\) is:", a, re.M)
+                goals.append(G.parse_goal(a[m.start():] if m else a))
             if self._cur:
                 self._cur[-1] = (self._cur[-1][0], self.coq.state)
             else:

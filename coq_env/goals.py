@@ -32,6 +32,12 @@ def goal_count(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def goals_start(text: str) -> int:
+    """Offset of the goal display ("N goals") in an answer that may start with warnings."""
+    m = _COUNT.search(text)
+    return m.start() if m else 0
+
+
 def parse_goal(text: str) -> Goal:
     """Parse one goal with hypotheses (the part from the hypotheses to the conclusion)."""
     if BAR not in text:
