@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--menu", default=None, help="file with one tactic a line (default: the built-in menu)")
     p.set_defaults(func=cmd_prove)
 
-    from prover import search_cli
+    from prover import iterate_cli, search_cli
     search_cli.register(sub, problem_args)
+    iterate_cli.register(sub, problem_args)
     from prover.db_cli import add_db_parser
     add_db_parser(sub)
     return ap

@@ -237,6 +237,11 @@ class ProofDB:
         return rows[0] if rows else None
 
     @_guarded
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        """A read-only SQL query for the pipeline's own reports (rows as dicts)."""
+        return self._query(sql, params)
+
+    @_guarded
     def attempt(self, attempt_id: int) -> dict:
         rows = self._query("select * from attempts where id = ?", [attempt_id])
         if not rows:

@@ -33,18 +33,22 @@ def make_policy(name: str, backend: str, model: str | None = None, **kw):
 class SearchWorker:
     """Per-process state: an environment and a policy, reused across problems."""
 
-    def __init__(self, backend: str, policy: str, cfg: SearchConfig, model: str | None = None):
+    def __init__(self, backend: str, policy: str, cfg: SearchConfig, model: str | None = None,
+                 decode: dict | None = None, threads: int = 1):
         from prover.backends import make_env
+        if policy == "model":
+            import torch
+            torch.set_num_threads(max(1, threads))  # N workers share the cores
         self.env = make_env(backend, timeout=cfg.tactic_timeout)
-        self.policy = make_policy(policy, backend, model)
+        self.policy = make_policy(policy, backend, model, **(decode or {}))
         self.search = BestFirstSearch(self.env, self.policy, cfg)
 
     def close(self):
         self.env.close()
 
 
-def _init(backend, policy, cfg, model):
-    return SearchWorker(backend, policy, cfg, model)
+def _init(backend, policy, cfg, model, decode, threads):
+    return SearchWorker(backend, policy, cfg, model, decode, threads)
 
 
 def _job(worker: SearchWorker, problem) -> tuple[SearchResult, Verdict | None]:
@@ -71,39 +75,46 @@ class SearchSummary:
 
 def run_search(problems, db, *, backend: str, policy: str, cfg: SearchConfig, workers: int,
                round: int = 0, run_id: int | None = None, model: str | None = None,
-               budgets: dict | None = None, progress: bool = True, desc: str = "search") -> SearchSummary:
-    """Search ``problems`` and record every attempt in ``db``. ``budgets`` may override
-    ``max_expansions`` per problem key (active selection)."""
+               budgets: dict | None = None, progress: bool = True, desc: str = "search",
+               label: str | None = None, decode: dict | None = None) -> SearchSummary:
+    """Search ``problems`` with ``policy`` (menu or model) and record every attempt in ``db``
+    under ``label`` (default: the policy name). ``budgets`` may override ``max_expansions``
+    per problem key (active selection; 0 skips a problem)."""
+    import os
+    label = label or policy
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     from tqdm import tqdm
 
     from prover.workers import WorkerPool
     db.add_problems(problems)
     own_run = run_id is None
     if own_run:
-        run_id = db.start_run({"command": "search", "backend": backend, "policy": policy,
+        run_id = db.start_run({"command": "search", "backend": backend, "policy": label,
                                "round": round, **cfg.as_dict()})
     summary = SearchSummary()
     todo = []
     for p in problems:
-        if db.finished_attempt(p.key, round, policy):
+        if db.finished_attempt(p.key, round, label):
             summary.skipped += 1
         else:
             todo.append(p)
     groups: dict[int, list] = {}
     for p in todo:
         n = (budgets or {}).get(p.key, cfg.max_expansions)
-        groups.setdefault(n, []).append(p)
+        if n > 0:  # a zero budget means: not this round
+            groups.setdefault(n, []).append(p)
+    todo = [p for g in groups.values() for p in g]
     t0 = time.time()
     bar = tqdm(total=len(todo), desc=desc, unit="problem", file=sys.stderr, disable=not progress)
     for n, group in sorted(groups.items()):
         gcfg = SearchConfig(**{**cfg.as_dict(), "max_expansions": n})
-        pool = WorkerPool(workers, _init, (backend, policy, gcfg, model))
+        pool = WorkerPool(workers, _init, (backend, policy, gcfg, model, decode, threads))
         for problem, out in pool.imap(_job, group):
             if isinstance(out, dict):  # the worker itself failed on this problem
                 res, verdict = SearchResult(problem.key, "error", None, 0, 0.0, error=out["error"]), None
             else:
                 res, verdict = out
-            db.record_attempt(res, run_id, round, policy, gcfg.as_dict(), verdict)
+            db.record_attempt(res, run_id, round, label, gcfg.as_dict(), verdict)
             summary.attempted += 1
             summary.expansions += res.expansions
             summary.outcomes[res.outcome] = summary.outcomes.get(res.outcome, 0) + 1

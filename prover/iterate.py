@@ -1,0 +1,355 @@
+"""Expert iteration: rounds of search, verified proofs, retraining, evaluation.
+
+``prover iterate --config data/configs/NAME.json`` (``make iterate``) runs, in
+``runs/NAME/``:
+
+  setup     trace the corpus if missing; the menu baseline on the evaluation split at the
+            evaluation budget (the horizontal line of the plot); optionally a menu search of
+            the training pool, whose proofs seed the first model (search data, any policy).
+  round r   train: round 0 trains on the traced corpus (plus any pool proofs), round r>0
+            fine-tunes model r-1 on every accepted pool proof so far (shortest per problem
+            first, duplicates removed) mixed with the corpus;
+            search: the training pool with model r, budgets from active selection
+            (``prover.selection``);
+            eval: model r on the evaluation split at a fixed budget;
+            report: a row in the database and ``rounds.csv``, and ``progress.png``.
+
+Every step is recorded in ``state.json`` when it ends, and every step is resumable in
+itself (search attempts are committed one by one, training resumes from checkpoints), so a
+killed run continues from where it stopped with no proof lost or counted twice.
+
+The evaluation split never enters a training set or a training search: ``LeakError``.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from prover.problems import load_problems
+from prover.search import SearchConfig
+from prover.selection import BudgetPolicy, history, report
+
+RUNS = Path("runs")
+
+
+class LeakError(RuntimeError):
+    """An evaluation problem would enter training."""
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class IterateConfig:
+    name: str = "default"
+    backend: str = "coq"
+    rounds: int = 3
+    workers: int = 2
+    pool: list = field(default_factory=lambda: [{"problems": None, "split": "valid"}])
+    pool_limit: int | None = None
+    eval_split: str = "test"
+    eval_problems: str | None = None
+    eval_limit: int | None = None
+    eval_expansions: int = 8
+    corpus: str = "runs/corpus"
+    trace: dict = field(default_factory=dict)          # coq_env.trace.trace_corpus options
+    model_init: str | None = None                      # a trained model to start from
+    train_initial: dict = field(default_factory=dict)  # TrainConfig for round 0
+    train_finetune: dict = field(default_factory=dict) # TrainConfig for rounds > 0
+    corpus_fraction: float = 0.5                       # share of corpus pairs in fine-tuning sets
+    max_corpus_pairs: int | None = None                # cap on corpus pairs in round 0
+    proofs_per_problem: int = 3                        # distinct proofs per problem, shortest first
+    bootstrap_menu_expansions: int = 1                 # 0: no menu seed search of the pool
+    search: dict = field(default_factory=lambda: {"k": 8, "tactic_timeout": 5.0, "max_seconds": 60.0})
+    budget: dict = field(default_factory=dict)         # BudgetPolicy
+    decode: dict = field(default_factory=dict)         # model_policy.load_policy options
+    seed: int = 0
+
+    @classmethod
+    def load(cls, path: str | Path, **overrides) -> "IterateConfig":
+        try:
+            d = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}: not valid JSON: {e}") from None
+        d.update({k: v for k, v in overrides.items() if v is not None})
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}")
+        cfg = cls(**d)
+        for p in cfg.pool:
+            if p.get("split") == cfg.eval_split and not p.get("problems") and not cfg.eval_problems:
+                raise ConfigError(f"{path}: the training pool may not include the evaluation split {cfg.eval_split!r}")
+        return cfg
+
+
+# ------------------------------------------------------------------------- training data
+def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem: int) -> list[dict]:
+    """(goals, tactic) pairs of accepted proofs of pool problems: per problem its distinct
+    proofs shortest first (at most ``per_problem``), duplicates removed. Raises LeakError
+    if an evaluation problem is among them."""
+    rows = db.query("select problem, proof, length, steps from proofs where accepted = 1 "
+                    "order by problem, length, id")
+    pairs, seen, per = [], set(), {}
+    for r in rows:
+        key = r["problem"]
+        if key in eval_keys:
+            if key in pool_keys:
+                raise LeakError(f"{key} is both an evaluation and a training problem")
+            continue  # evaluation proofs never train
+        if key not in pool_keys:
+            continue
+        if r["proof"] in per.setdefault(key, set()) or len(per[key]) >= per_problem:
+            continue
+        per[key].add(r["proof"])
+        steps = r["steps"] if isinstance(r["steps"], list) else json.loads(r["steps"] or "[]")
+        for goals, tactic in steps:
+            if (goals, tactic) not in seen:
+                seen.add((goals, tactic))
+                pairs.append({"goals": goals, "tactic": tactic, "problem": key, "source": "proof"})
+    leaked = {p["problem"] for p in pairs} & eval_keys
+    if leaked:
+        raise LeakError(f"evaluation problems in a training set: {sorted(leaked)[:5]}")
+    return pairs
+
+
+def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int) -> list[dict]:
+    """Proof pairs plus corpus pairs making up ``fraction`` of the result."""
+    rng = random.Random(seed)
+    if not proof_pairs:
+        return list(corpus)
+    n = int(len(proof_pairs) * fraction / max(1e-9, 1 - fraction)) if fraction < 1 else len(corpus)
+    sample = rng.sample(corpus, min(n, len(corpus)))
+    out = proof_pairs + sample
+    rng.shuffle(out)
+    return out
+
+
+# ------------------------------------------------------------------------- the experiment
+class Experiment:
+    def __init__(self, cfg: IterateConfig, root: Path = RUNS, progress: bool = True):
+        from prover.db import ProofDB
+        self.cfg, self.progress = cfg, progress
+        self.dir = Path(root) / cfg.name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.db = ProofDB(self.dir / "proofs.db")
+        self.state_path = self.dir / "state.json"
+        self.state = json.loads(self.state_path.read_text()) if self.state_path.exists() else {"done": {}}
+        if not self.state.get("run_id"):
+            self.state["run_id"] = self.db.start_run({"command": "iterate", **asdict(cfg)})
+            self._save()
+        self.run_id = self.state["run_id"]
+        self.search_cfg = SearchConfig(**{k: v for k, v in cfg.search.items() if k != "max_expansions"})
+        self.budget = BudgetPolicy(**cfg.budget)
+
+    # -- bookkeeping ------------------------------------------------------------------
+    def _save(self):
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state, indent=2))
+        tmp.replace(self.state_path)
+
+    def done(self, step: str) -> dict | None:
+        return self.state["done"].get(step)
+
+    def mark(self, step: str, info: dict | None = None):
+        self.state["done"][step] = info or {}
+        self._save()
+
+    def log(self, msg: str):
+        print(f"[{self.cfg.name}] {msg}", file=sys.stderr, flush=True)
+
+    # -- problems -----------------------------------------------------------------------
+    def load_sets(self):
+        c = self.cfg
+        pool = []
+        for spec in c.pool:
+            pool += load_problems(c.backend, spec.get("problems"), split=spec.get("split"),
+                                  limit=spec.get("limit"), on_error=lambda p, m: self.log(f"skipped: {m}"))
+        if c.pool_limit:
+            pool = pool[:c.pool_limit]
+        evalp = load_problems(c.backend, c.eval_problems, split=c.eval_split, limit=c.eval_limit,
+                              on_error=lambda p, m: self.log(f"skipped: {m}"))
+        eval_keys = {p.key for p in evalp}
+        overlap = {p.key for p in pool} & eval_keys
+        statements = {p.statement for p in evalp}
+        overlap |= {p.key for p in pool if p.statement in statements}
+        if overlap:
+            raise LeakError(f"training pool contains evaluation problems: {sorted(overlap)[:5]}")
+        return pool, evalp
+
+    # -- steps --------------------------------------------------------------------------
+    def corpus_pairs(self) -> list[dict]:
+        from prover.corpus import load_pairs
+        corpus = Path(self.cfg.corpus)
+        if not (corpus / "train.jsonl").exists():
+            from coq_env.trace import trace_corpus
+            self.log(f"tracing the corpus into {corpus} (resumable)")
+            trace_corpus(corpus, workers=self.cfg.workers, progress=self.progress, **self.cfg.trace)
+        return load_pairs(corpus, split="train")
+
+    def search(self, problems, label, round, model=None, budgets=None, expansions=None, desc="search"):
+        """Search with the menu (labels menu, menu-baseline) or the model (model, eval);
+        attempts are recorded under ``label``."""
+        from prover.search_cli import run_search
+        cfg = SearchConfig(**{**asdict(self.search_cfg), "max_expansions": expansions or self.budget.base})
+        kind = "menu" if label.startswith("menu") else "model"
+        if kind == "menu":
+            cfg.k = None  # the whole menu at each node
+        return run_search(problems, self.db, backend=self.cfg.backend, policy=kind, label=label, cfg=cfg,
+                          workers=self.cfg.workers, round=round, run_id=self.run_id, model=model,
+                          budgets=budgets, progress=self.progress, desc=desc, decode=self.cfg.decode)
+
+    def proved_keys(self, keys: set[str], policy: str | None = None, round: int | None = None) -> set[str]:
+        sql = ("select distinct pr.problem from proofs pr join attempts a on a.id = pr.attempt_id "
+               "where pr.accepted = 1")
+        params = []
+        if policy:
+            sql += " and a.policy = ?"
+            params.append(policy)
+        if round is not None:
+            sql += " and a.round = ?"
+            params.append(round)
+        return {r["problem"] for r in self.db.query(sql, params)} & keys
+
+    def model_dir(self, r: int) -> Path:
+        return self.dir / "models" / f"round_{r}"
+
+    def train_round(self, r: int, pool_keys, eval_keys) -> dict:
+        from prover.model import is_model_dir
+        from prover.train import TrainConfig, train
+        out = self.model_dir(r)
+        if r == 0 and self.cfg.model_init:
+            return {"train_seconds": 0.0, "training_pairs": 0, "model": self.cfg.model_init}
+        data_file = self.dir / "data" / f"round_{r}.jsonl"
+        if not data_file.exists():
+            proof_pairs = build_training_set(self.db, pool_keys, eval_keys, self.cfg.proofs_per_problem)
+            corpus = self.corpus_pairs()
+            if r == 0:
+                rng = random.Random(self.cfg.seed)
+                if self.cfg.max_corpus_pairs and len(corpus) > self.cfg.max_corpus_pairs:
+                    corpus = rng.sample(corpus, self.cfg.max_corpus_pairs)
+                data = corpus + proof_pairs
+                rng.shuffle(data)
+            else:
+                data = mix(proof_pairs, corpus, self.cfg.corpus_fraction, self.cfg.seed + r)
+            if any(p.get("problem") in eval_keys for p in data):
+                raise LeakError("an evaluation problem reached a training set")
+            data_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = data_file.with_suffix(".tmp")
+            with tmp.open("w") as f:
+                for p in data:
+                    f.write(json.dumps(p) + "\n")
+            tmp.replace(data_file)
+        n_pairs = sum(1 for _ in data_file.open())
+        tcfg = TrainConfig.from_dict(self.cfg.train_initial if r == 0 else self.cfg.train_finetune)
+        init = None if r == 0 else self.model_dir(r - 1)
+        if r == 0 and self.cfg.model_init:
+            init = self.cfg.model_init
+        t0 = time.time()
+        if not is_model_dir(out) or (out / "checkpoints").exists() and not (out / "metrics.json").exists():
+            self.log(f"round {r}: training on {n_pairs} pairs -> {out}")
+            metrics = train([str(data_file)], out, tcfg, init=init, progress=self.progress)
+        else:
+            metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").exists() else {}
+        return {"train_seconds": time.time() - t0, "training_pairs": n_pairs, "model": str(out),
+                "heldout": {k: v for k, v in metrics.items() if k != "history"}}
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> list[dict]:
+        c = self.cfg
+        pool, evalp = self.load_sets()
+        pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
+        self.log(f"{len(pool)} pool problems, {len(evalp)} evaluation problems, {c.rounds} rounds")
+        if not self.done("baseline"):
+            s = self.search(evalp, "menu-baseline", 0, expansions=c.eval_expansions,
+                            desc="menu baseline (eval)")
+            self.mark("baseline", {"seconds": s.seconds})
+        baseline = len(self.proved_keys(eval_keys, "menu-baseline"))
+        if c.bootstrap_menu_expansions and not self.done("bootstrap"):
+            s = self.search(pool, "menu", 0, expansions=c.bootstrap_menu_expansions, desc="menu seed (pool)")
+            self.mark("bootstrap", {"seconds": s.seconds})
+        rows = []
+        for r in range(c.rounds):
+            tinfo = self.done(f"r{r}.train") or self.train_round(r, pool_keys, eval_keys)
+            if not self.done(f"r{r}.train"):
+                self.mark(f"r{r}.train", tinfo)
+            model = tinfo["model"]
+            if not self.done(f"r{r}.search"):
+                before = self.proved_keys(pool_keys)
+                keys = [p.key for p in pool]
+                hist = history(self.db, keys, ("model", "menu"))
+                budgets = self.budget.budgets(keys, hist)
+                s = self.search(pool, "model", r, model=model, budgets=budgets, desc=f"round {r} search")
+                new = self.proved_keys(pool_keys) - before
+                self.mark(f"r{r}.search", {"seconds": s.seconds, "expansions": s.expansions,
+                                           "eps": s.expansions_per_second, "new": len(new),
+                                           **report(budgets, hist)})
+            if not self.done(f"r{r}.eval"):
+                s = self.search(evalp, "eval", r, model=model, expansions=c.eval_expansions,
+                                desc=f"round {r} eval")
+                self.mark(f"r{r}.eval", {"seconds": s.seconds})
+            sinfo = self.done(f"r{r}.search")
+            row = {
+                "round": r,
+                "valid_proved": len(self.proved_keys(pool_keys)),
+                "pool_size": len(pool),
+                "test_proved": len(self.proved_keys(eval_keys, "eval", r)),
+                "test_size": len(evalp),
+                "menu_baseline_test": baseline,
+                "new_proofs": sinfo["new"],
+                "training_pairs": tinfo["training_pairs"],
+                "train_seconds": round(tinfo["train_seconds"], 1),
+                "search_seconds": round(sinfo["seconds"], 1),
+                "expansions_per_second": round(sinfo["eps"], 2),
+                "budget_unsolved": sinfo["budget_unsolved"],
+                "budget_solved": sinfo["budget_solved"],
+            }
+            self.db.record_round(self.run_id, r, row)
+            rows.append(row)
+            self.write_outputs(self.all_rows(), baseline)
+            self.log(f"round {r}: pool proved {row['valid_proved']}/{len(pool)} (+{row['new_proofs']}), "
+                     f"test proved {row['test_proved']}/{len(evalp)} (menu baseline {baseline})")
+        self.db.finish_run(self.run_id)
+        return rows
+
+    def all_rows(self) -> list[dict]:
+        return [r["metrics"] if isinstance(r["metrics"], dict) else json.loads(r["metrics"])
+                for r in self.db.rounds(self.run_id)]
+
+    def write_outputs(self, rows: list[dict], baseline: int):
+        with (self.dir / "rounds.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        plot_progress(rows, baseline, self.dir / "progress.png", self.cfg.name)
+
+
+def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rounds = [r["round"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(rounds, [100 * r["valid_proved"] / max(1, r["pool_size"]) for r in rows], "o-",
+            label="valid (training pool, cumulative)")
+    ax.plot(rounds, [100 * r["test_proved"] / max(1, r["test_size"]) for r in rows], "s-",
+            label="test (model of the round)")
+    ax.axhline(100 * baseline / max(1, rows[0]["test_size"]), color="gray", ls="--",
+               label=f"menu baseline, test ({baseline}/{rows[0]['test_size']})")
+    ax.set_xlabel("round")
+    ax.set_ylabel("proof rate (%)")
+    ax.set_xticks(rounds)
+    ax.set_title(f"expert iteration: {title}")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
