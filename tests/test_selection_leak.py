@@ -1,0 +1,89 @@
+"""Active selection budgets and the evaluation-split firewall, on a real proof database."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from prover.check import Verdict
+from prover.db import ProofDB
+from prover.iterate import ConfigError, IterateConfig, LeakError, build_training_set, mix
+from prover.problems import Problem
+from prover.search_tree import Node, SearchResult
+from prover.selection import BudgetPolicy, history, report
+
+
+def _problem(key):
+    split, name = key.split("/")
+    return Problem(name=name, split=split, backend="coq", header="", statement=f"Theorem {name} : True.")
+
+
+def _attempt(db, key, budget, proof=None, round=0, policy="model"):
+    res = SearchResult(key, "proved" if proof else "budget", proof, budget, 1.0, root="r",
+                       nodes={"r": Node("r", f"⊢ goal of {key}", 0, 0.0)},
+                       steps=[(f"⊢ goal of {key}", t) for t in (proof or [])])
+    verdict = Verdict(True) if proof else None
+    db.record_attempt(res, 1, round, policy, {"max_expansions": budget}, verdict)
+
+
+@pytest.fixture
+def db(tmp_path):
+    d = ProofDB(tmp_path / "proofs.db")
+    d.add_problems([_problem(k) for k in ("valid/a", "valid/b", "valid/c", "valid/d", "test/t")])
+    d.start_run({})
+    yield d
+    d.close()
+
+
+def test_unsolved_gets_more_budget_next_round(db):
+    pol = BudgetPolicy(base=8, growth=2.0, max_budget=64, solved_retry=2, short_enough=1)
+    keys = ["valid/a", "valid/b", "valid/c", "valid/d"]
+    _attempt(db, "valid/a", 8)                          # tried, unsolved
+    _attempt(db, "valid/b", 8, proof=["split.", "lra.", "lia."])  # solved, long proof
+    _attempt(db, "valid/c", 8, proof=["lra."])          # solved, as short as it gets
+    hist = history(db, keys, ("model",))
+    b = pol.budgets(keys, hist)
+    assert b == {"valid/a": 16, "valid/b": 2, "valid/c": 0, "valid/d": 8}
+    _attempt(db, "valid/a", 16, round=1)                # still unsolved: more again
+    assert pol.budgets(keys, history(db, keys, ("model",)))["valid/a"] == 32
+    for _ in range(5):
+        _attempt(db, "valid/a", 64, round=2)
+    assert pol.budgets(keys, history(db, keys, ("model",)))["valid/a"] == 64  # capped
+    r = report(b, hist)
+    assert r["budget_unsolved"] == 24 and r["budget_solved"] == 2 and r["problems_skipped"] == 1
+
+
+def test_eval_proofs_never_enter_training(db):
+    _attempt(db, "valid/a", 8, proof=["lra."])
+    _attempt(db, "test/t", 8, proof=["trivial."], policy="eval")
+    pairs = build_training_set(db, {"valid/a", "valid/b"}, {"test/t"}, per_problem=3)
+    assert [(p["problem"], p["tactic"]) for p in pairs] == [("valid/a", "lra.")]
+    with pytest.raises(LeakError):
+        build_training_set(db, {"valid/a", "test/t"}, {"test/t"}, per_problem=3)
+
+
+def test_pool_may_not_contain_eval_problems(tmp_path):
+    cfg_path = tmp_path / "c.json"
+    cfg_path.write_text(json.dumps({"pool": [{"split": "test"}], "eval_split": "test"}))
+    with pytest.raises(ConfigError, match="evaluation split"):
+        IterateConfig.load(cfg_path)
+
+
+def test_pool_with_an_eval_statement_is_refused(tmp_path, problem_dir):
+    from prover.iterate import Experiment
+    import shutil
+    ev = tmp_path / "eval"
+    ev.mkdir()
+    shutil.copy(problem_dir / "add_zero.v", ev / "add_zero.v")
+    cfg = IterateConfig(name="leak", pool=[{"problems": str(problem_dir), "split": None}],
+                        eval_split=None, eval_problems=str(ev))
+    exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    with pytest.raises(LeakError, match="add_zero"):
+        exp.load_sets()
+
+
+def test_mix_keeps_the_corpus_fraction():
+    proofs = [{"goals": f"g{i}", "tactic": "lra."} for i in range(10)]
+    corpus = [{"goals": f"c{i}", "tactic": "auto."} for i in range(1000)]
+    out = mix(proofs, corpus, 0.75, seed=0)
+    assert len(out) == 40 and sum(p["tactic"] == "auto." for p in out) == 30
