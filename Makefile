@@ -31,6 +31,8 @@ iterate: setup
 
 bench: setup
 	$(PY) bench/bench_env.py
+	$(PY) bench/bench_search.py
+	$(PY) bench/bench_model.py
 
 browse: setup
 	$(PY) -m prover.browse $(DB)

@@ -1,0 +1,95 @@
+"""Benchmark best-first search: expansions per second with 1 and 2 workers (same problems,
+same budget, one run), the proof database's size per 100 attempts, and a kill/resume check.
+
+The menu policy is used so that the numbers measure search + Coq + database, not a model.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from coq_env.problems import load_dir  # noqa: E402
+from prover.db import ProofDB  # noqa: E402
+from prover.search import SearchConfig  # noqa: E402
+from prover.search_cli import run_search  # noqa: E402
+
+
+def timed_search(problems, workers: int, expansions: int, db_path: Path) -> dict:
+    cfg = SearchConfig(max_expansions=expansions, tactic_timeout=2.0, max_seconds=60)
+    with ProofDB(db_path) as db:
+        t0 = time.time()
+        s = run_search(problems, db, backend="coq", policy="menu", cfg=cfg, workers=workers, progress=False)
+        wall = time.time() - t0
+        db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        proved = s.proved
+    size = db_path.stat().st_size
+    return {"workers": workers, "expansions": s.expansions, "seconds": wall,
+            "eps": s.expansions / wall, "proved": proved, "attempts": s.attempted,
+            "db_kb_per_100": size / 1024 / max(1, s.attempted) * 100}
+
+
+def resume_check(n: int, tmp: Path) -> dict:
+    db = tmp / "resume.db"
+    args = [sys.executable, "-m", "prover.cli", "search", "--split", "valid", "--limit", str(n),
+            "--db", str(db), "--workers", "1", "--expansions", "2", "--timeout", "2"]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    count = 0
+    while time.time() < deadline and p.poll() is None:
+        time.sleep(0.3)
+        try:
+            with sqlite3.connect(db) as c:
+                count = c.execute("select count(*) from attempts").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if count >= n // 2:
+            break
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    with sqlite3.connect(db) as c:
+        before = c.execute("select count(*) from attempts").fetchone()[0]
+        proofs_before = c.execute("select count(*) from proofs where accepted = 1").fetchone()[0]
+    out = subprocess.run(args, capture_output=True, text=True).stdout
+    with sqlite3.connect(db) as c:
+        after = c.execute("select count(*) from attempts").fetchone()[0]
+        distinct = c.execute("select count(distinct problem) from attempts").fetchone()[0]
+        proofs_after = c.execute("select count(*) from proofs where accepted = 1").fetchone()[0]
+    return {"killed_after": before, "after_resume": after, "distinct": distinct,
+            "proofs_before": proofs_before, "proofs_after": proofs_after, "line": out.strip()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--problems", type=int, default=16)
+    ap.add_argument("--expansions", type=int, default=4)
+    args = ap.parse_args(argv)
+    problems = load_dir(split="valid", limit=args.problems)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one = timed_search(problems, 1, args.expansions, tmp / "w1.db")
+        two = timed_search(problems, 2, args.expansions, tmp / "w2.db")
+        res = resume_check(8, tmp)
+    print(f"{'workers':>8} {'expansions':>11} {'seconds':>8} {'exp/s':>7} {'proved':>7} {'DB KB/100 attempts':>19}")
+    for r in (one, two):
+        print(f"{r['workers']:>8} {r['expansions']:>11} {r['seconds']:>8.1f} {r['eps']:>7.2f} "
+              f"{r['proved']:>7} {r['db_kb_per_100']:>19.0f}")
+    print(f"2 workers vs 1: {two['eps'] / one['eps']:.2f}x expansions per second "
+          f"({args.problems} miniF2F valid problems, menu policy, {args.expansions} expansions each)")
+    ok = res["after_resume"] == res["distinct"] == 8 and res["proofs_after"] >= res["proofs_before"]
+    print(f"kill/resume: killed with {res['killed_after']} attempts recorded, "
+          f"{res['after_resume']} after resuming ({res['distinct']} distinct problems), accepted proofs "
+          f"{res['proofs_before']} -> {res['proofs_after']}: {'ok' if ok else 'FAILED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
