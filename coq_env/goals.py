@@ -28,14 +28,33 @@ _HYP = re.compile(r"^([^\s:,][^:]*?)\s*(:=|:)\s(.*)$", re.S)
 
 
 def goal_count(text: str) -> int | None:
-    m = _COUNT.search(text)
-    return int(m.group(1)) if m else None
+    """Goals shown (focused ones, when others are shelved or given up)."""
+    return shown_goal_count(text)
 
 
 def goals_start(text: str) -> int:
     """Offset of the goal display ("N goals") in an answer that may start with warnings."""
-    m = _COUNT.search(text)
+    m = _SHOWN.search(text)
     return m.start() if m else 0
+
+
+_SHOWN = re.compile(r"^(\d+) (?:focused )?goals?((?: \((?:shelved|given up|unfocused): \d+\))*)(?: \(ID \d+\))?\s*$", re.M)
+
+
+def shown_goal_count(text: str) -> int | None:
+    """Like :func:`goal_count`, also for the header Coq prints when goals are shelved or
+    given up ("4 focused goals (shelved: 2) (ID 255)"): the number of focused goals."""
+    m = _SHOWN.search(text)
+    return int(m.group(1)) if m else None
+
+
+def first_goal_block(text: str) -> str:
+    """The first goal of a display (hypotheses to conclusion): after the goal-count header,
+    before "goal 2 (ID i) is:"."""
+    m = _SHOWN.search(text)
+    if m:
+        text = text[m.end():]
+    return re.split(r"^goal \d+(?: \(ID \d+\))? is:\s*$", text, flags=re.M)[0]
 
 
 def parse_goal(text: str) -> Goal:

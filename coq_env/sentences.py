@@ -28,7 +28,8 @@ class Sentence:
 
 
 STRUCTURAL = re.compile(r"(?:\d+\s*:\s*)?\{|\}|[-+*]+")
-_LEAD = re.compile(r"\s*(?:(?:\d+\s*:\s*)?\{|\}|-+(?![-\w>])|\++(?![+\w])|\*+(?![*\w)]))")
+# Coq reads a bullet glued to its tactic (``+apply H.``) as a bullet too.
+_LEAD = re.compile(r"\s*(?:(?:\d+\s*:\s*)?\{|\}|-+(?![->])|\++(?!\+)|\*+(?![*)]))")
 
 
 def strip_comments(text: str) -> str:
@@ -79,6 +80,15 @@ def _skip_string(text: str, i: int) -> int:
     raise SentenceError("unterminated string")
 
 
+def _ends_sentence(text: str, i: int) -> bool:
+    """A period before a blank ends a sentence, and so does ``...`` (a tactic run with the
+    ``Proof with`` tactic); ``..`` (recursive notations) does not."""
+    j = i
+    while j > 0 and text[j - 1] == ".":
+        j -= 1
+    return (i - j + 1) in (1, 3)
+
+
 def split_sentences(text: str, bullets: bool = True) -> list[Sentence]:
     """Split ``text`` into sentences. Trailing text without a final period is an error."""
     out: list[Sentence] = []
@@ -105,7 +115,7 @@ def split_sentences(text: str, bullets: bool = True) -> list[Sentence]:
             i = _skip_comment(text, i)
         elif c == '"':
             i = _skip_string(text, i)
-        elif c == "." and (i + 1 == n or text[i + 1].isspace()) and not (i > 0 and text[i - 1] == "."):
+        elif c == "." and (i + 1 == n or text[i + 1].isspace()) and _ends_sentence(text, i):
             out.append(Sentence(text[start:i + 1].strip(), start, i + 1))
             i, start = i + 1, None
         else:

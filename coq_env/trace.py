@@ -17,7 +17,10 @@ Rules of the replay:
     in the tracing session (so later proofs can still use the lemma) and the source is
     skipped to the proof's terminator; a failing statement skips its proof; a hang kills
     coqtop, which is restarted and given back the accepted sentences;
-  * every file has a time budget, so one pathological file cannot stall the corpus.
+  * every file has a time budget, so one pathological file cannot stall the corpus;
+  * the toplevel module is named like the file (``-top``), so its own qualified names
+    resolve; stdlib Init files run with ``-noinit``, packages under user-contrib with
+    ``-R`` over their directory (they name each other unqualified).
 
 Output (``trace_corpus``): ``files/<sha>.jsonl`` + ``files/<sha>.json`` (the done marker)
 per source file, so a re-run resumes; ``train.jsonl``/``heldout.jsonl`` merged from all
@@ -52,8 +55,11 @@ HELDOUT_MOD = 20
 _TERMINATOR = re.compile(r"^(Qed|Defined|Save|Admitted|Abort)\b")
 _PROOF_HEAD = re.compile(r"^Proof\b")
 _LOWER_HEAD = re.compile(r"^(?:\d+\s*:\s*|all\s*:\s*)?\(?\s*[a-z_]")
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+_ELLIPSIS_END = re.compile(r"\.\.\.(?=\s)")
+_BULLET_LEAD = re.compile(r"\s*(?:(?:\d+\s*:\s*)?\{(?!\|)|\}|-+(?!>)|\++|\*+)")
+_GLUED_BULLET = re.compile(r"(?:-+(?![->\s])|\++(?![+\s])|\*+(?![*\s]))")
 _NO_FOCUS = re.compile(r"^(No more goals|This subproof is complete)", re.M)
-_OTHER_GOAL = re.compile(r"^goal \d+(?: \(ID \d+\))? is:\s*$", re.M)
 
 
 # -- corpus files --------------------------------------------------------------------
@@ -63,10 +69,6 @@ class SourceFile:
     path: str                     # absolute path
     rel: str                      # stable name: root label / path inside the root
     args: tuple[str, ...] = ()    # extra coqtop arguments (-noinit, -R ...)
-
-    @property
-    def sha(self) -> str:
-        return hashlib.sha1(self.rel.encode()).hexdigest()
 
     @property
     def split(self) -> str:
@@ -112,11 +114,21 @@ def _coqproject_args(root: Path) -> tuple[str, ...]:
     return tuple(args)
 
 
-def _file_args(label: str, rel_in_root: str, root_args: tuple[str, ...]) -> tuple[str, ...]:
+def _file_args(label: str, root: Path, rel_in_root: str, root_args: tuple[str, ...]) -> tuple[str, ...]:
     # the stdlib's Init files are compiled without the prelude they define
     if label == "theories" and rel_in_root.startswith("Init/"):
         return ("-noinit",) + root_args
+    # a package is compiled with -R over its directory: its files name each other unqualified
+    if label == "user-contrib" and "/" in rel_in_root:
+        pkg = rel_in_root.split("/", 1)[0]
+        return ("-R", str(root / pkg), pkg) + root_args
     return root_args
+
+
+def _top_args(path: Path) -> tuple[str, ...]:
+    """Name the toplevel module like the file, so that the file's own qualified names
+    (``QArith_base.Qnum`` in QArith_base.v) resolve as they do when it is compiled."""
+    return ("-top", path.stem) if re.fullmatch(r"[A-Za-z_][\w']*", path.stem) else ()
 
 
 def discover(roots: list[tuple[str, Path]] | None = None, extra_roots: list[str] | None = None) -> list[SourceFile]:
@@ -135,7 +147,8 @@ def discover(roots: list[tuple[str, Path]] | None = None, extra_roots: list[str]
                 continue
             seen.add(real)
             inner = p.relative_to(root).as_posix()
-            out.append(SourceFile(str(real), f"{label}/{inner}", _file_args(label, inner, args)))
+            out.append(SourceFile(str(real), f"{label}/{inner}",
+                                  _file_args(label, root, inner, args) + _top_args(p)))
     return sorted(out, key=lambda f: f.rel)
 
 
@@ -150,12 +163,13 @@ def select(files: list[SourceFile], patterns: list[str] | None) -> list[SourceFi
         p = Path(pat)
         if p.is_file():
             real = str(p.resolve())
-            f = by_path.get(real) or SourceFile(real, p.name)
+            f = by_path.get(real) or SourceFile(real, p.name, _top_args(p))
             chosen[f.rel] = f
         elif p.is_dir():
             for q in sorted(p.rglob("*.v")):
                 real = str(q.resolve())
-                f = by_path.get(real) or SourceFile(real, f"{p.resolve().name}/{q.relative_to(p).as_posix()}")
+                f = by_path.get(real) or SourceFile(real, f"{p.resolve().name}/{q.relative_to(p).as_posix()}",
+                                                    _top_args(q))
                 chosen[f.rel] = f
         else:
             for f in files:
@@ -169,6 +183,7 @@ def select(files: list[SourceFile], patterns: list[str] | None) -> list[SourceFi
 @dataclass
 class TraceConfig:
     timeout: float = 20.0          # seconds per sentence (tactics run under Coq's Timeout)
+    command_timeout: float = 60.0  # seconds per top-level command (Require, Definition...)
     file_budget: float = 300.0     # seconds per file, replays included
     mem_limit_mb: int = 4096
     max_top_failures: int = 25     # failing top-level commands before the file is given up
@@ -197,11 +212,51 @@ class FileStats:
 def failure_reason(err: str) -> str:
     """A short, low-cardinality form of a Coq error message (names and terms removed)."""
     e = " ".join(err.split())
+    e = re.sub(r"^\(in proof [^)]*\):\s*", "", e)
     e = re.sub(r'"[^"]*"', '"_"', e)
     e = re.sub(r"\b(The (?:reference|variable|constant|term|relation)|[Rr]eference|[Vv]ariable|Cannot find (?:a )?\w*) \S+",
                r"\1 _", e)
+    if e.startswith("In environment"):
+        m = re.search(r"\b(The term|The type|Unable to|Cannot|Illegal|Impossible|Found)\b", e)
+        e = "In environment, " + (e[m.start():] if m else "")
+    e = re.sub(r"\b(The term|The type|has type|to have type|Unable to unify) \S.*", r"\1 _", e)
     e = re.split(r"(?<=[.:])\s", e, maxsplit=1)[0]
     return e[:90]
+
+
+@dataclass
+class _Proof:
+    """The proof being replayed: its name, the next step, its pairs so far, and per brace
+    level whether a bullet has been used there (then the goals shown are focused ones)."""
+    theorem: str = ""
+    step: int = 0
+    pending: list = field(default_factory=list)
+    bullets: list = field(default_factory=lambda: [False])
+
+    def focus(self, token: str) -> None:
+        if token == "}":
+            if len(self.bullets) > 1:
+                self.bullets.pop()
+        elif token.endswith("{"):
+            self.bullets.append(False)
+        else:
+            self.bullets[-1] = True
+
+    @property
+    def under_bullet(self) -> bool:
+        return any(self.bullets) or len(self.bullets) > 1
+
+
+def _sendable(text: str) -> str:
+    """A sentence as sent to coqtop: comments removed (they may hold periods and newlines)."""
+    try:
+        return strip_comments(text)
+    except SentenceError:
+        return text
+
+
+def _opens_proof_body(text: str) -> bool:
+    return bool(_PROOF_HEAD.match(text) or _LOWER_HEAD.match(text) or _structural(text))
 
 
 class _Abandon(Exception):
@@ -263,10 +318,10 @@ class FileTracer:
         out, _, _ = self.coq.send("Show.", timeout=self.cfg.timeout)
         if coq_error(out) or _NO_FOCUS.search(out):
             return None
-        count = G.goal_count(out)
+        count = G.shown_goal_count(out)
         if not count:
             return None
-        goals = [G.parse_goal(_OTHER_GOAL.split(out)[0])]
+        goals = [G.parse_goal(G.first_goal_block(out))]
         if count > 1:
             for a, _, _ in self.coq.send_many([f"Show {k}." for k in range(2, count + 1)],
                                               timeout=self.cfg.timeout):
@@ -292,7 +347,7 @@ class FileTracer:
         self.t0 = time.monotonic()
         try:
             text = Path(self.src.path).read_text(encoding="utf-8", errors="replace")
-            sentences = split_sentences(text, bullets=True)
+            sentences = [p for s in split_sentences(text, bullets=True) for p in resplit(s)]
         except (OSError, SentenceError) as e:
             return self._skip(f"cannot split into sentences: {e}")
         try:
@@ -322,96 +377,88 @@ class FileTracer:
 
     def _replay(self, sentences: list[Sentence]) -> None:
         st, cfg = self.stats, self.cfg
-        theorem = ""            # the open proof's name ("" at top level)
-        pending: list[dict] = []
-        step = 0
-        bullets: list[bool] = [False]   # per brace level: has a bullet been used there
+        proof = _Proof()
         skip_to_end = False     # skipping the rest of a failed proof in the source
         top_failures = 0
         for i, s in enumerate(sentences):
             if self._left() <= 0:
                 raise _Abandon(f"file budget of {cfg.file_budget:.0f}s exceeded")
-            head = s.text
             if skip_to_end:
-                if _TERMINATOR.match(head):
-                    skip_to_end = False
+                skip_to_end = not _TERMINATOR.match(s.text)
                 continue
             st.sentences += 1
-            try:
-                sent = strip_comments(head)
-            except SentenceError:
-                sent = head
             in_proof = self.coq.proof not in ("", "Coq")
-            is_body = (in_proof and not s.is_structural and not _TERMINATOR.match(head)
-                       and not _PROOF_HEAD.match(head))
-            pair = None
-            timeout = cfg.timeout + cfg.grace if in_proof else max(cfg.timeout, 60.0)
-            if s.is_structural:
-                if head == "}":
-                    if len(bullets) > 1:
-                        bullets.pop()
-                elif head.endswith("{"):
-                    bullets.append(False)
-                else:
-                    bullets[-1] = True
-            elif is_body:
-                try:
-                    tactic = check_tactic(head)
-                except CheatError as e:
-                    self._count(st.rejected, str(e))
-                else:
-                    sent = f"Timeout {max(1, math.ceil(cfg.timeout))} {sent}"
-                    goals = self._goals_or_reason()
-                    if goals:
-                        pair = {"goals": goals_text(goals), "tactic": tactic, "file": self.src.rel,
-                                "theorem": theorem, "step": step,
-                                "under_bullet": any(bullets) or len(bullets) > 1,
-                                "split": self.src.split}
-                step += 1
-            elif in_proof and _TERMINATOR.match(head) and head.startswith(("Qed", "Defined")):
-                sent = f"Timeout {max(1, math.ceil(cfg.timeout))} {sent}"
-
-            err, _out = self._send(sent, timeout)
-            now = self.coq.proof not in ("", "Coq")
+            sent, pair = self._prepare(s, proof) if in_proof else (_sendable(s.text), None)
+            timeout = cfg.timeout + cfg.grace if in_proof else max(cfg.timeout, cfg.command_timeout)
+            err, _ = self._send(sent, timeout)
             if err is not None:
                 reason = failure_reason(err)
                 self._count(st.failures, reason)
                 if in_proof:
                     st.proofs_failed += 1
-                    self._count(st.dropped, "proof failed", len(pending))
-                    pending = []
+                    self._count(st.dropped, "proof failed", len(proof.pending))
                     if self.coq.proof not in ("", "Coq"):
                         self._close_failed()
-                    skip_to_end = not _TERMINATOR.match(head)
-                    theorem = ""
+                    skip_to_end = not _TERMINATOR.match(s.text)
+                    proof = _Proof()
                     continue
                 top_failures += 1
                 if top_failures > cfg.max_top_failures:
                     raise _Abandon(f"more than {cfg.max_top_failures} failing commands (last: {reason})")
-                nxt = sentences[i + 1].text if i + 1 < len(sentences) else ""
-                if nxt and (_PROOF_HEAD.match(nxt) or _LOWER_HEAD.match(nxt) or _structural(nxt)):
-                    st.proofs_failed += 1
+                if i + 1 < len(sentences) and _opens_proof_body(sentences[i + 1].text):
+                    st.proofs_failed += 1   # the statement failed: skip its proof
                     skip_to_end = True
                 continue
             if pair is not None:
-                pending.append(pair)
-            if not in_proof and now:
-                theorem, pending, step, bullets = self.coq.proof, [], 0, [False]
-            elif in_proof and not now:
-                word = _TERMINATOR.match(head)
-                kind = word.group(1) if word else ""
-                if kind == "Admitted":
-                    st.proofs_admitted += 1
-                    self._count(st.dropped, "proof admitted", len(pending))
-                elif kind == "Abort":
-                    st.proofs_aborted += 1
-                    self._count(st.dropped, "proof aborted", len(pending))
-                else:
-                    st.proofs_replayed += 1
-                    self.pairs.extend(pending)
-                theorem, pending = "", []
-            elif in_proof and now and self.coq.proof != theorem:
-                theorem, pending, step, bullets = self.coq.proof, [], 0, [False]
+                proof.pending.append(pair)
+            now = self.coq.proof
+            if now not in ("", "Coq") and now != proof.theorem:
+                proof = _Proof(theorem=now)
+            elif in_proof and now in ("", "Coq"):
+                self._end_proof(s.text, proof)
+                proof = _Proof()
+
+    def _prepare(self, s: Sentence, proof: "_Proof") -> tuple[str, dict | None]:
+        """In a proof: the text to send for ``s`` and its pair (None for no pair);
+        bullets and braces update the focus, tactics get Coq's Timeout."""
+        head, sent = s.text, _sendable(s.text)
+        timed = f"Timeout {max(1, math.ceil(self.cfg.timeout))} {sent}"
+        if s.is_structural:
+            proof.focus(head)
+            return sent, None
+        if _TERMINATOR.match(head):
+            return (timed if head.startswith(("Qed", "Defined")) else sent), None
+        if _PROOF_HEAD.match(head):
+            return sent, None
+        step = proof.step
+        proof.step += 1
+        try:
+            if sent.rstrip().endswith("..."):
+                raise CheatError("`tac...` runs the `Proof with` tactic: not a tactic alone")
+            tactic = check_tactic(head)
+        except CheatError as e:
+            self._count(self.stats.rejected, str(e).split(":", 1)[0] if str(e).startswith("malformed") else str(e))
+            return sent, None
+        goals = self._goals_or_reason()
+        if not goals:
+            return timed, None
+        return timed, {"goals": goals_text(goals), "tactic": tactic, "file": self.src.rel,
+                       "theorem": proof.theorem, "step": step, "under_bullet": proof.under_bullet,
+                       "split": self.src.split}
+
+    def _end_proof(self, head: str, proof: "_Proof") -> None:
+        """The proof closed: keep its pairs if it was proved, else count them as dropped."""
+        word = _TERMINATOR.match(head)
+        kind = word.group(1) if word else ""
+        if kind == "Admitted":
+            self.stats.proofs_admitted += 1
+            self._count(self.stats.dropped, "proof admitted", len(proof.pending))
+        elif kind == "Abort":
+            self.stats.proofs_aborted += 1
+            self._count(self.stats.dropped, "proof aborted", len(proof.pending))
+        else:
+            self.stats.proofs_replayed += 1
+            self.pairs.extend(proof.pending)
 
     def _close_failed(self) -> None:
         """Leave a failed proof so that the lemma still exists for the rest of the file."""
@@ -422,29 +469,60 @@ class FileTracer:
         raise _Abandon("cannot leave a failed proof")
 
 
+def resplit(s: Sentence) -> list[Sentence]:
+    """Where ``split_sentences`` and Coq disagree, split as Coq does. Coq ends a sentence
+    at ``...`` + blank too (a tactic run with the ``Proof with`` tactic), and reads a
+    bullet glued to its tactic (``+apply H.``) as a bullet; sending either as one
+    sentence would make coqtop answer twice. Comments are removed from split sentences."""
+    try:
+        text = strip_comments(s.text)
+    except SentenceError:
+        return [s]
+    masked = _STRING.sub(lambda m: "x" * len(m.group()), text)
+    cuts = [m.end() for m in _ELLIPSIS_END.finditer(masked)]
+    cuts = [c for c in cuts if text[c:].strip()]
+    if not cuts and not _GLUED_BULLET.match(text):
+        return [s]
+    out, start = [], 0
+    for cut in cuts + [len(text)]:
+        part = text[start:cut]
+        start = cut
+        while True:
+            m = _BULLET_LEAD.match(part)
+            if not m or not part[:m.end()].strip():
+                break
+            out.append(Sentence(part[:m.end()].strip(), s.start, s.end))
+            part = part[m.end():]
+        if part.strip():
+            out.append(Sentence(part.strip(), s.start, s.end))
+    return out
+
+
 def _structural(text: str) -> bool:
     return Sentence(text, 0, 0).is_structural
 
 
-def trace_file(path: str | Path, rel: str | None = None, timeout: float = 20.0,
-               file_budget: float = 300.0, args: tuple[str, ...] = ()) -> tuple[list[dict], FileStats]:
-    """Trace one file; ``rel`` names it in the records (default: its file name)."""
+def trace_file(path: str | Path, rel: str | None = None, args: tuple[str, ...] = (),
+               **config) -> tuple[list[dict], FileStats]:
+    """Trace one file; ``rel`` names it in the records (default: its file name);
+    ``config`` sets :class:`TraceConfig` fields (timeout, file_budget...)."""
     p = Path(path).resolve()
-    src = SourceFile(str(p), rel or p.name, tuple(args))
-    return FileTracer(src, TraceConfig(timeout=timeout, file_budget=file_budget)).run()
+    src = SourceFile(str(p), rel or p.name, tuple(args) or _top_args(p))
+    return FileTracer(src, TraceConfig(**config)).run()
 
 
 # -- the corpus ----------------------------------------------------------------------
 
-def _marker(out: Path, src: SourceFile) -> Path:
-    return out / "files" / f"{src.sha[:16]}.json"
+def _marker(out: Path, rel: str) -> Path:
+    """The done marker (stats) of a file; its pairs sit beside it as ``.jsonl``."""
+    return out / "files" / f"{hashlib.sha1(rel.encode()).hexdigest()[:16]}.json"
 
 
 def _trace_job(cfg_and_out: tuple[TraceConfig, str], src: SourceFile) -> dict:
     """Worker job: trace one file, write its pairs and then its done marker."""
     cfg, out = cfg_and_out[0], Path(cfg_and_out[1])
     pairs, stats = FileTracer(src, cfg).run()
-    marker = _marker(out, src)
+    marker = _marker(out, src.rel)
     data = marker.with_suffix(".jsonl")
     tmp = data.with_suffix(".jsonl.tmp")
     with open(tmp, "w") as f:
@@ -476,7 +554,7 @@ def _merge(out: Path) -> dict:
     handles = {k: open(out / f"{k}.jsonl.tmp", "w") for k in counts}
     try:
         for r in records:
-            data = out / "files" / f"{hashlib.sha1(r['file'].encode()).hexdigest()[:16]}.jsonl"
+            data = _marker(out, r["file"]).with_suffix(".jsonl")
             if not data.is_file():
                 continue
             with open(data) as f:
@@ -538,7 +616,7 @@ def trace_corpus(out_dir: str | Path, files: list[str] | str | None = None, work
     chosen = select(discover(extra_roots=roots), files)
     if limit_files is not None:
         chosen = chosen[:limit_files]
-    todo = [f for f in chosen if not _marker(out, f).is_file()]
+    todo = [f for f in chosen if not _marker(out, f.rel).is_file()]
     # biggest first: the slowest files should not start last
     todo.sort(key=lambda f: -os.path.getsize(f.path))
     cfg = TraceConfig(timeout=timeout, file_budget=file_budget)
