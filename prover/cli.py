@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from prover import iterate_cli, search_cli
     search_cli.register(sub, problem_args)
     iterate_cli.register(sub, problem_args)
-    from prover import trace_cli
+    from prover import trace_cli, train_cli
     trace_cli.register(sub)
+    train_cli.register(sub)
     from prover.db_cli import add_db_parser
     add_db_parser(sub)
     return ap

@@ -35,6 +35,9 @@ from prover.search import SearchConfig
 from prover.selection import BudgetPolicy, history, report
 
 RUNS = Path("runs")
+ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size", "menu_baseline_test",
+                "new_proofs", "training_pairs", "train_seconds", "search_seconds", "expansions_per_second",
+                "budget_unsolved", "budget_solved"]
 
 
 class LeakError(RuntimeError):
@@ -56,6 +59,7 @@ class IterateConfig:
     eval_split: str = "test"
     eval_problems: str | None = None
     eval_limit: int | None = None
+    eval_names: list | None = None                     # only these evaluation problems
     eval_expansions: int = 8
     corpus: str = "runs/corpus"
     trace: dict = field(default_factory=dict)          # coq_env.trace.trace_corpus options
@@ -63,6 +67,7 @@ class IterateConfig:
     train_initial: dict = field(default_factory=dict)  # TrainConfig for round 0
     train_finetune: dict = field(default_factory=dict) # TrainConfig for rounds > 0
     corpus_fraction: float = 0.5                       # share of corpus pairs in fine-tuning sets
+    min_corpus_pairs: int = 2000                       # ... and at least this many
     max_corpus_pairs: int | None = None                # cap on corpus pairs in round 0
     proofs_per_problem: int = 3                        # distinct proofs per problem, shortest first
     bootstrap_menu_expansions: int = 1                 # 0: no menu seed search of the pool
@@ -121,12 +126,15 @@ def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem
     return pairs
 
 
-def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int) -> list[dict]:
-    """Proof pairs plus corpus pairs making up ``fraction`` of the result."""
+def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int,
+        min_corpus: int = 0) -> list[dict]:
+    """Proof pairs plus corpus pairs making up ``fraction`` of the result (and at least
+    ``min_corpus`` of them, so that a round with few proofs does not forget the corpus)."""
     rng = random.Random(seed)
     if not proof_pairs:
         return list(corpus)
     n = int(len(proof_pairs) * fraction / max(1e-9, 1 - fraction)) if fraction < 1 else len(corpus)
+    n = max(n, min_corpus)
     sample = rng.sample(corpus, min(n, len(corpus)))
     out = proof_pairs + sample
     rng.shuffle(out)
@@ -171,12 +179,18 @@ class Experiment:
         c = self.cfg
         pool = []
         for spec in c.pool:
-            pool += load_problems(c.backend, spec.get("problems"), split=spec.get("split"),
-                                  limit=spec.get("limit"), on_error=lambda p, m: self.log(f"skipped: {m}"))
+            ps = load_problems(c.backend, spec.get("problems"), split=spec.get("split"),
+                               on_error=lambda p, m: self.log(f"skipped: {m}"))
+            if spec.get("names"):
+                ps = [p for p in ps if p.name in set(spec["names"])]
+            pool += ps[:spec["limit"]] if spec.get("limit") else ps
         if c.pool_limit:
             pool = pool[:c.pool_limit]
-        evalp = load_problems(c.backend, c.eval_problems, split=c.eval_split, limit=c.eval_limit,
+        evalp = load_problems(c.backend, c.eval_problems, split=c.eval_split,
                               on_error=lambda p, m: self.log(f"skipped: {m}"))
+        if c.eval_names:
+            evalp = [p for p in evalp if p.name in set(c.eval_names)]
+        evalp = evalp[:c.eval_limit] if c.eval_limit else evalp
         eval_keys = {p.key for p in evalp}
         overlap = {p.key for p in pool} & eval_keys
         statements = {p.statement for p in evalp}
@@ -239,7 +253,8 @@ class Experiment:
                 data = corpus + proof_pairs
                 rng.shuffle(data)
             else:
-                data = mix(proof_pairs, corpus, self.cfg.corpus_fraction, self.cfg.seed + r)
+                data = mix(proof_pairs, corpus, self.cfg.corpus_fraction, self.cfg.seed + r,
+                           self.cfg.min_corpus_pairs)
             if any(p.get("problem") in eval_keys for p in data):
                 raise LeakError("an evaluation problem reached a training set")
             data_file.parent.mkdir(parents=True, exist_ok=True)
@@ -326,7 +341,7 @@ class Experiment:
 
     def write_outputs(self, rows: list[dict], baseline: int):
         with (self.dir / "rounds.csv").open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w = csv.DictWriter(f, fieldnames=ROUND_FIELDS, extrasaction="ignore")
             w.writeheader()
             w.writerows(rows)
         plot_progress(rows, baseline, self.dir / "progress.png", self.cfg.name)

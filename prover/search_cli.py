@@ -36,11 +36,11 @@ class SearchWorker:
     def __init__(self, backend: str, policy: str, cfg: SearchConfig, model: str | None = None,
                  decode: dict | None = None, threads: int = 1):
         from prover.backends import make_env
-        if policy == "model":
-            import torch
-            torch.set_num_threads(max(1, threads))  # N workers share the cores
         self.env = make_env(backend, timeout=cfg.tactic_timeout)
-        self.policy = make_policy(policy, backend, model, **(decode or {}))
+        kw = dict(decode or {})
+        if policy == "model":
+            kw.setdefault("threads", max(1, threads))  # N workers share the cores
+        self.policy = make_policy(policy, backend, model, **kw)
         self.search = BestFirstSearch(self.env, self.policy, cfg)
 
     def close(self):
@@ -135,7 +135,11 @@ def cmd_search(args) -> int:
     from prover.db import DBError, ProofDB
     cfg = SearchConfig(max_expansions=args.expansions, max_seconds=args.max_seconds,
                        tactic_timeout=args.timeout, k=args.k, length_norm=args.length_norm)
-    make_policy(args.policy, args.backend, args.model)  # a bad policy or model fails here, in one line
+    from prover.model import ModelError
+    try:
+        make_policy(args.policy, args.backend, args.model)  # a bad policy or model fails here, in one line
+    except ModelError as e:
+        return _die(str(e))
     problems = _load(args)
     if not problems:
         return _die("no problems to search")

@@ -1,0 +1,163 @@
+"""The learned policy: a trained tactic model proposing k distinct tactics per proof state.
+
+The search sees only :class:`prover.policy.Candidate` lists, best first, each scored by the
+model's log-probability of the whole tactic (sum of its token log-probabilities, the end
+of sequence included, at temperature 1 whatever the sampling temperature). States are
+batched, prompts padded on the left so every row ends at its ``[TACTIC]`` tag.
+
+Two decoders:
+  * ``beam``: beam search with ``num_beams = k`` returning k sequences (distinct token
+    sequences; the highest-probability ones, deterministic).
+  * ``sample``: ``oversample * k`` samples at ``temperature`` per state, de-duplicated,
+    the best k kept; more rounds (at most ``rounds``) for the states still short of k
+    distinct tactics; seeded, so the same states give the same candidates.
+
+Candidates that decode to the same text after stripping are merged (the better score is
+kept); empty ones and ones that are not valid UTF-8 are dropped, so a state may get fewer
+than k. Sampling is deterministic for a given seed and batch of goals (identical goals in
+one call are decoded once).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from prover.model import TacticModel, load
+from prover.policy import Candidate
+
+
+@dataclass
+class DecodeConfig:
+    k: int = 8
+    mode: str = "beam"            # "beam" or "sample"
+    temperature: float = 1.0
+    max_new_tokens: int = 64
+    batch_size: int = 8           # states per generate call
+    oversample: int = 2           # sample mode: samples per state and round = oversample * k
+    rounds: int = 4               # sample mode: rounds at most, while a state has fewer than k
+    seed: int = 0
+
+
+class ModelPolicy:
+    """Policy protocol (``name``, ``default_k``, ``propose``) over a :class:`TacticModel`.
+
+    The model is moved to ``device`` (default: the GPU if any) and, with ``cast``, to bf16 on
+    a GPU; training passes ``cast=False`` to evaluate its fp32 weights in place."""
+
+    name = "model"
+
+    def __init__(self, tm: TacticModel, cfg: DecodeConfig | None = None, device: str | None = None,
+                 cast: bool = True):
+        import torch
+        self.tm, self.cfg = tm, cfg or DecodeConfig()
+        if self.cfg.mode not in ("beam", "sample"):
+            raise ValueError(f"unknown decoding mode {self.cfg.mode!r} (expected beam or sample)")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = tm.model.to(self.device)
+        if cast and self.device.type == "cuda":
+            self.model = self.model.to(torch.bfloat16)
+        self.model.eval()
+        self.default_k = self.cfg.k
+
+    # ---- the Policy protocol ---------------------------------------------------------
+    def propose(self, states: Sequence, k: int) -> list[list[Candidate]]:
+        return self.propose_goals([s.text() for s in states], k)
+
+    def propose_goals(self, goals: Sequence[str], k: int | None = None) -> list[list[Candidate]]:
+        """Like ``propose`` on goal texts (``prover.env.goals_text`` form)."""
+        k = k or self.cfg.k
+        unique = list(dict.fromkeys(goals))  # the same goals twice are decoded once
+        out: list[list[Candidate]] = []
+        for i in range(0, len(unique), self.cfg.batch_size):
+            out.extend(self._generate(unique[i:i + self.cfg.batch_size], k))
+        by_goals = dict(zip(unique, out))
+        return [list(by_goals[g]) for g in goals]
+
+    def greedy(self, goals: Sequence[str]) -> list[str]:
+        """The single greedy tactic per goal text (top-1 decoding)."""
+        import torch
+        out: list[str] = []
+        for i in range(0, len(goals), self.cfg.batch_size):
+            ids, mask = self._prompts(list(goals[i:i + self.cfg.batch_size]))
+            with torch.no_grad():
+                seqs = self.model.generate(input_ids=ids, attention_mask=mask, do_sample=False, num_beams=1,
+                                           max_new_tokens=self.cfg.max_new_tokens,
+                                           pad_token_id=self.tm.pad_id, eos_token_id=self.tm.eos_id)
+            out.extend(self.tm.decode(self._until_eos(row)) for row in seqs[:, ids.shape[1]:].tolist())
+        return out
+
+    # ---- internals ----------------------------------------------------------------------
+    def _prompts(self, goals: list[str]):
+        import torch
+        room = max(8, self.tm.context - self.cfg.max_new_tokens)
+        rows = [self.tm.encode_prompt(g, room) for g in goals]
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.tm.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, width - len(r):] = torch.tensor(r)
+            mask[i, width - len(r):] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    def _until_eos(self, row: list[int]) -> list[int]:
+        eos = self.tm.eos_id
+        return row[:row.index(eos)] if eos in row else row
+
+    def _generate(self, goals: list[str], k: int) -> list[list[Candidate]]:
+        """k best distinct candidates per goal text: one beam search, or sampling rounds until
+        every goal has k distinct candidates (at most ``rounds``)."""
+        import torch
+        best: list[dict[str, float]] = [{} for _ in goals]
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(self.cfg.seed)
+            todo = list(range(len(goals)))
+            for _ in range(1 if self.cfg.mode == "beam" else self.cfg.rounds):
+                for i, found in zip(todo, self._decode([goals[i] for i in todo], k)):
+                    for text, lp in found:
+                        if lp > best[i].get(text, -math.inf):
+                            best[i][text] = lp
+                todo = [i for i in todo if len(best[i]) < k]
+                if not todo:
+                    break
+        return [[Candidate(t, lp) for t, lp in sorted(b.items(), key=lambda kv: -kv[1])[:k]] for b in best]
+
+    def _decode(self, goals: list[str], k: int) -> list[list[tuple[str, float]]]:
+        """One generate call: (text, log-probability) of every valid decoded sequence, per goal."""
+        import torch
+        ids, mask = self._prompts(goals)
+        if self.cfg.mode == "beam":
+            n, kw = k, dict(num_beams=k, do_sample=False, length_penalty=0.0, early_stopping=True)
+        else:
+            n, kw = self.cfg.oversample * k, dict(do_sample=True, temperature=self.cfg.temperature,
+                                                  top_k=0, top_p=1.0)
+        with torch.no_grad():
+            out = self.model.generate(input_ids=ids, attention_mask=mask, num_return_sequences=n,
+                                      max_new_tokens=self.cfg.max_new_tokens, return_dict_in_generate=True,
+                                      output_logits=True, pad_token_id=self.tm.pad_id,
+                                      eos_token_id=self.tm.eos_id, **kw)
+            # log p(token) at temperature 1, from the raw logits, gathered along each beam's history
+            steps = self.model.compute_transition_scores(out.sequences, out.logits, out.get("beam_indices"),
+                                                         normalize_logits=True).float()
+        gen = out.sequences[:, ids.shape[1]:].tolist()
+        results: list[list[tuple[str, float]]] = [[] for _ in goals]
+        for j, row in enumerate(gen):
+            length = row.index(self.tm.eos_id) + 1 if self.tm.eos_id in row else len(row)
+            lp = float(steps[j, :length].sum())
+            text = self.tm.decode(row[:length])
+            if text and "\ufffd" not in text and math.isfinite(lp):  # not empty, valid UTF-8
+                results[j // n].append((text, lp))
+        return results
+
+
+def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
+                device: str | None = None, batch_size: int = 8, seed: int = 0,
+                threads: int | None = None) -> ModelPolicy:
+    """The policy of a model directory. Raises :class:`prover.model.ModelError` for a bad directory.
+    ``threads`` sets torch's CPU threads for this process (1 in each of several search workers)."""
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+    cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
+                       batch_size=batch_size, seed=seed)
+    return ModelPolicy(load(model_dir), cfg, device=device)

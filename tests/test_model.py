@@ -1,0 +1,170 @@
+"""The tactic model on a CPU, fast: train, checkpoint and resume, save and load, sample, CLI."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from prover.env import Goal, Hyp, State
+from prover.model import ModelError, load
+from prover.model_policy import DecodeConfig, ModelPolicy, load_policy
+from prover.train import TrainConfig, toy_examples, train
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "configs" / "model_tiny.json"
+GOALS = ["n : nat\n⊢ n + 0 = n", "⊢ forall x : nat, x + 3 = 3 + x", "P, Q : Prop\nHx : P\n⊢ P \\/ Q"]
+
+
+def write_jsonl(path: Path, examples) -> Path:
+    path.write_text("".join(json.dumps(ex, ensure_ascii=False) + "\n" for ex in examples))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_cfg() -> TrainConfig:
+    return TrainConfig.from_json(TINY)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_jsonl(tmp_path_factory.mktemp("data") / "train.jsonl", toy_examples(240, seed=1))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data, tiny_cfg):
+    out = tmp_path_factory.mktemp("run") / "model"
+    return out, train([str(data)], out, tiny_cfg, progress=False)
+
+
+def sample_policy(model_dir) -> ModelPolicy:
+    return load_policy(model_dir, k=4, mode="sample", max_new_tokens=12, seed=7)
+
+
+def test_training_lowers_loss_and_writes_outputs(trained, tiny_cfg):
+    out, m = trained
+    losses = [loss for _, loss in m["history"]["train"]]
+    assert len(losses) == tiny_cfg.steps and losses[-1] < losses[0]
+    assert m["steps"] == tiny_cfg.steps and m["params"] > 0
+    assert math.isfinite(m["heldout_loss"]) and 0.0 <= m["top1"] <= 1.0 and 0.0 <= m["topk"] <= 1.0
+    assert (out / "loss.png").stat().st_size > 1000
+    assert json.loads((out / "metrics.json").read_text())["steps"] == tiny_cfg.steps
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-0000030", "step-0000060"]
+
+
+def test_save_load_and_resume_give_the_same_samples(trained, data, tiny_cfg, tmp_path):
+    out, m = trained
+    first = sample_policy(out).propose_goals(GOALS)
+    assert sample_policy(out).propose_goals(GOALS) == first  # load + fixed seed: deterministic
+    # an interrupted run: only the step-10 checkpoint survives; re-running continues from it
+    cut = tmp_path / "cut"
+    shutil.copytree(out / "checkpoints", cut / "checkpoints")
+    shutil.rmtree(cut / "checkpoints" / "step-0000060")
+    m2 = train([str(data)], cut, tiny_cfg, progress=False)
+    assert m2["resumed_from"] == 30 and m2["steps"] == tiny_cfg.steps
+    assert [s for s, _ in m2["history"]["train"]] == list(range(1, tiny_cfg.steps + 1))
+    assert [x for _, x in m2["history"]["train"]] == pytest.approx([x for _, x in m["history"]["train"]], rel=1e-4)
+    assert sample_policy(cut).propose_goals(GOALS) == first
+    # re-running a finished run trains nothing more
+    m3 = train([str(data)], cut, tiny_cfg, progress=False)
+    assert m3["resumed_from"] == tiny_cfg.steps and m3["steps"] == tiny_cfg.steps
+
+
+def test_fine_tuning_keeps_the_tokenizer(trained, data, tiny_cfg, tmp_path):
+    out, _ = trained
+    m = train([str(data)], tmp_path / "ft", replace(tiny_cfg, steps=3), init=out, progress=False)
+    assert m["init"] == str(out) and m["steps"] == 3
+    assert (tmp_path / "ft" / "tokenizer.json").read_text() == (out / "tokenizer.json").read_text()
+
+
+@pytest.mark.parametrize("mode", ["beam", "sample"])
+def test_propose_k_distinct_ordered_finite(trained, mode):
+    out, _ = trained
+    k = 4
+    policy = load_policy(out, k=k, mode=mode, max_new_tokens=12)
+    assert policy.name == "model" and policy.default_k == k
+    states = [State((Goal((Hyp(("n",), "nat"),), "n + 0 = n"),)),
+              State((Goal((), "forall x : nat, x + 3 = 3 + x"),)),
+              State((Goal((Hyp(("P", "Q"), "Prop"), Hyp(("Hx",), "P")), "P \\/ Q"),))]
+    result = policy.propose(states, k)
+    assert len(result) == len(states)
+    for cands in result:
+        texts = [c.tactic for c in cands]
+        lps = [c.logprob for c in cands]
+        assert len(cands) == k and len(set(texts)) == len(texts)
+        assert all(t and t == t.strip() for t in texts)
+        assert all(math.isfinite(x) and x <= 0 for x in lps)
+        assert lps == sorted(lps, reverse=True)
+
+
+def test_beam_logprob_is_the_sequence_logprob(trained):
+    """A candidate's score equals the teacher-forced sum of its token log-probabilities."""
+    import torch
+    out, _ = trained
+    policy = load_policy(out, k=3, mode="beam", max_new_tokens=12)
+    tm = policy.tm
+    for goals, cands in zip(GOALS[:2], policy.propose_goals(GOALS[:2])):
+        c = cands[0]
+        p, t = tm.encode_prompt(goals, 100), tm.encode_target(c.tactic)
+        with torch.no_grad():
+            lp = torch.log_softmax(tm.model(input_ids=torch.tensor([p + t])).logits[0].float(), -1)
+        expected = sum(float(lp[len(p) - 1 + i, tok]) for i, tok in enumerate(t))
+        assert c.logprob == pytest.approx(expected, abs=1e-3)
+
+
+def test_bad_model_directories(trained, tmp_path):
+    out, _ = trained
+
+    def error_of(path) -> str:
+        with pytest.raises(ModelError) as e:
+            load(path)
+        msg = str(e.value)
+        assert str(path) in msg and "\n" not in msg
+        return msg
+
+    assert "no such" in error_of(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    assert "not a model directory" in error_of(tmp_path / "empty")
+    bad = tmp_path / "corrupt"
+    shutil.copytree(out, bad, ignore=shutil.ignore_patterns("checkpoints"))
+    (bad / "model.safetensors").write_bytes(b"\x00garbage" * 10)
+    error_of(bad)
+    bad_cfg = tmp_path / "corrupt_config"
+    shutil.copytree(out, bad_cfg, ignore=shutil.ignore_patterns("checkpoints"))
+    (bad_cfg / "config.json").write_text("{not json")
+    error_of(bad_cfg)
+
+
+def cli(argv) -> int:
+    from prover.train_cli import register
+    ap = argparse.ArgumentParser(prog="prover")
+    register(ap.add_subparsers(dest="cmd", required=True))
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+def test_cli_train_and_sample_round_trip(tmp_path, capsys):
+    data = write_jsonl(tmp_path / "d.jsonl", toy_examples(120, seed=3))
+    out = tmp_path / "m"
+    assert cli(["train", "--data", str(data), "--out", str(out), "--config", str(TINY),
+                "--steps", "4", "--quiet"]) == 0
+    assert "trained 4 steps" in capsys.readouterr().out
+    assert cli(["sample", "--model", str(out), "--goals", GOALS[0], "-k", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert 1 <= len(lines) <= 3
+    assert all(math.isfinite(float(line.split()[0])) for line in lines)
+
+    assert cli(["train", "--data", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "x"),
+                "--config", str(TINY)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nope.jsonl" in err and err.count("\n") == 1
+    assert cli(["sample", "--model", str(tmp_path / "nomodel"), "--goals", "⊢ True"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nomodel" in err and err.count("\n") == 1
+    (tmp_path / "bad.jsonl").write_text('{"goals": "⊢ True"}\n')
+    assert cli(["train", "--data", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "y"),
+                "--config", str(TINY)]) == 2
+    assert "bad.jsonl:1" in capsys.readouterr().err
