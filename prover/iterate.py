@@ -279,7 +279,13 @@ class Experiment:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> list[dict]:
+        from prover.backends import check_available
         c = self.cfg
+        check_available(c.backend)
+        if c.backend != "coq" and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists():
+            raise ConfigError(f"a {c.backend} run needs model_init (a trained model) or a corpus of "
+                              f"{c.backend} (goal, tactic) pairs at {c.corpus}/train.jsonl: tracing "
+                              f"builds only the Coq corpus")
         pool, evalp = self.load_sets()
         pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
         self.log(f"{len(pool)} pool problems, {len(evalp)} evaluation problems, {c.rounds} rounds")

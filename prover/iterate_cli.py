@@ -5,13 +5,14 @@ from __future__ import annotations
 def cmd_iterate(args) -> int:
     from prover.cli import _die
     from prover.db import DBError
+    from prover.env import EnvError
     from prover.iterate import ConfigError, Experiment, IterateConfig, LeakError
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
                                  workers=args.workers)
         exp = Experiment(cfg, progress=not args.quiet)
         rows = exp.run()
-    except (ConfigError, DBError, LeakError) as e:
+    except (ConfigError, DBError, LeakError, EnvError) as e:
         return _die(str(e))
     except Exception as e:  # a missing model, a corrupt corpus...: one line, the run can resume
         from prover.model import ModelError

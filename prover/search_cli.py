@@ -140,6 +140,12 @@ def cmd_search(args) -> int:
         make_policy(args.policy, args.backend, args.model)  # a bad policy or model fails here, in one line
     except ModelError as e:
         return _die(str(e))
+    from prover.backends import check_available
+    from prover.env import EnvError
+    try:
+        check_available(args.backend)
+    except EnvError as e:
+        return _die(str(e))
     problems = _load(args)
     if not problems:
         return _die("no problems to search")

@@ -45,3 +45,14 @@ def test_prove_menu_reports_each_problem(problem_dir, coq_available):
 def test_prove_missing_directory_is_one_line(tmp_path):
     r = run("prove", "--problems", str(tmp_path / "nope"))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_lean_runs_say_what_to_install(tmp_path):
+    import shutil
+    import pytest
+    if shutil.which("lake"):
+        pytest.skip("lean is installed here")
+    for args in (["iterate", "--config", "data/configs/tiny.json", "--backend", "lean"],
+                 ["search", "--backend", "lean", "--split", "valid", "--db", str(tmp_path / "x.db")]):
+        r = run(*args)
+        assert r.returncode == 2 and r.stderr.strip() == "error: lean is not installed: run `make lean-setup`"
