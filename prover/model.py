@@ -41,6 +41,13 @@ class ModelError(RuntimeError):
     """A model directory is missing, incomplete or unreadable (message: one line, with the path)."""
 
 
+def check_keys(cls, d: dict, what: str) -> None:
+    """A config dict may only name fields of the dataclass ``cls``."""
+    unknown = set(d) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what} config keys: {', '.join(sorted(unknown))}")
+
+
 @dataclass
 class ModelConfig:
     architecture: str = "llama"    # "llama" or "gpt2"
@@ -56,10 +63,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys: {', '.join(sorted(unknown))}")
+        check_keys(cls, d, "model")
         return cls(**d)
 
 

@@ -24,10 +24,10 @@ from array import array
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from prover.model import ModelConfig, TacticModel, load, quiet
+from prover.model import ModelConfig, TacticModel, check_keys, load, quiet
 
 
 # ----------------------------------------------------------------------------- config
@@ -59,10 +59,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown train config keys: {', '.join(sorted(unknown))}")
+        check_keys(cls, d, "train")
         d = dict(d)
         d["model"] = ModelConfig.from_dict(d.get("model", {}))
         return cls(**d)
