@@ -2,9 +2,10 @@
 
 The rule is an allow-list of tactic syntax, applied before Coq sees the text:
   * exactly one sentence (nothing after a sentence-ending period: no second command);
-  * the sentence is a tactic: its head is a tactic name (lower-case identifier: every
-    Coq vernacular command starts with an upper-case letter), optionally behind a goal
-    selector (``all:``, ``2:``, ``[1-3]:``, ``!:``) or an opening parenthesis;
+  * the sentence is a tactic: its head is a tactic name, a lower-case identifier possibly
+    qualified by modules (every Coq vernacular command starts with an upper-case letter
+    and is never qualified), optionally behind a goal selector (``all:``, ``2:``, ``1-3:``,
+    ``!:``) or an opening parenthesis;
   * no string literals (a tactic could print text that mimics Coq's answers), no
     attributes (``#[...]``), no bullets or braces (the environment applies a tactic to
     the first goal; structure is implicit in the goal list);
@@ -39,7 +40,7 @@ FORBIDDEN_WORDS = {
     "Print", "Check", "Eval", "Compute", "Search", "Locate", "Test", "Fail", "Succeed",
     "Time", "Instructions", "Optimize", "Register", "Primitive", "Universe", "Universes",
     "Polymorphic", "Monomorphic", "Cumulative", "Program", "Obligation", "Obligations",
-    "Solve", "Next", "Focus", "Unfocus", "Unfocused", "Guarded", "Abort",
+    "Solve", "Next", "Focus", "Unfocus", "Unfocused", "Guarded",
 }
 _NO_CHECK = re.compile(r"_no_check\b")
 
@@ -48,30 +49,6 @@ _SELECTOR = re.compile(r"^\s*(?:all|par|!|\d+(?:\s*-\s*\d+)?|\[\s*[\w']+\s*\]|\d
 # a tactic name, possibly qualified by modules (``Z.order``): commands are never qualified
 _HEAD = re.compile(r"(?:[A-Z][\w']*\.)*[a-z_][\w']*")
 _WORD = re.compile(r"[A-Za-z_][\w']*")
-
-# The tactic heads Coq and the libraries the prelude loads define (documentation and a
-# fast path; any lower-case head is a tactic to Coq's parser, so it is accepted too).
-KNOWN_TACTICS = {
-    "intro", "intros", "apply", "eapply", "exact", "eexact", "refine", "simple", "assert",
-    "enough", "pose", "set", "remember", "destruct", "edestruct", "induction", "einduction",
-    "case", "elim", "inversion", "inversion_clear", "injection", "discriminate", "congruence",
-    "f_equal", "reflexivity", "symmetry", "transitivity", "etransitivity", "rewrite", "erewrite",
-    "replace", "subst", "simpl", "cbn", "cbv", "compute", "vm_compute", "native_compute",
-    "unfold", "fold", "red", "hnf", "lazy", "change", "pattern", "split", "esplit", "left",
-    "right", "exists", "eexists", "constructor", "econstructor", "exfalso", "contradiction",
-    "contradict", "absurd", "auto", "eauto", "trivial", "easy", "now", "tauto", "intuition",
-    "firstorder", "lia", "nia", "lra", "nra", "psatz", "field", "field_simplify", "ring",
-    "ring_simplify", "field_simplify_eq", "omega", "zify", "clear", "clearbody", "rename",
-    "revert", "generalize", "specialize", "assumption", "eassumption", "try", "repeat", "do",
-    "first", "solve", "progress", "idtac", "fail", "abstract", "match", "lazymatch",
-    "multimatch", "let", "fun", "unshelve", "shelve", "cut", "decide", "dependent", "functional",
-    "rapply", "move", "exists2", "interval", "auto_derive", "lt_dec", "nat_compare",
-    "case_eq", "destruct_all", "split_Rabs", "split_Rmult", "Rcompute", "fourier", "decompose",
-    "instantiate", "evar", "setoid_rewrite", "rewrite_strat", "autorewrite",
-    "autounfold", "typeclasses", "info_auto", "info_eauto", "time", "timeout", "once", "exactly_once",
-    "tryif", "assert_fails", "assert_succeeds", "gfail", "constr_eq", "is_var", "has_evar",
-    "classical_left", "classical_right", "nsatz", "lia_fast", "xlia", "bool_congr", "unify",
-}
 
 
 def normalise(tactic: str) -> str:
