@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from coq_env.cheat import CheatError, normalise  # noqa: E402
-from prover.model import ModelConfig, TacticModel, load  # noqa: E402
+from prover.model import TacticModel, load  # noqa: E402
 from prover.model_policy import DecodeConfig, ModelPolicy  # noqa: E402
 from prover.policy import MenuPolicy  # noqa: E402
 from prover.train import TrainConfig, collate, encode_all, read_examples, toy_examples, train  # noqa: E402
@@ -117,7 +117,8 @@ def main(argv=None) -> int:
         speed_tm, speed_name = tm, f"{args.model}"
     else:
         torch.manual_seed(0)
-        speed_tm = TacticModel.create(ModelConfig(), heldout * 4)
+        default_cfg = TrainConfig.from_json(ROOT / "data" / "configs" / "model_default.json").model
+        speed_tm = TacticModel.create(default_cfg, heldout * 4)
         speed_name = "default config, untrained"
     speed_policy = ModelPolicy(speed_tm, DecodeConfig(k=args.k, mode="sample", max_new_tokens=args.max_new_tokens,
                                                       batch_size=args.states, oversample=1, rounds=1))

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from pathlib import Path
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "configs" / "model_default.json"
 
 
 def _die(msg: str) -> int:
@@ -19,7 +22,7 @@ def cmd_train(args) -> int:
     from prover.model import ModelError
     from prover.train import TrainConfig, train
     try:
-        cfg = TrainConfig.from_json(args.config) if args.config else TrainConfig()
+        cfg = TrainConfig.from_json(args.config)
         if args.steps is not None:
             cfg = replace(cfg, steps=args.steps)
         if args.heldout:
@@ -58,7 +61,9 @@ def register(sub) -> None:
     t = sub.add_parser("train", help="train (or fine-tune) the tactic model on goals/tactic JSONL")
     t.add_argument("--data", nargs="+", required=True, help="JSONL files, one {goals, tactic} object a line")
     t.add_argument("--out", required=True, help="model directory (re-running resumes its checkpoints)")
-    t.add_argument("--config", default=None, help="train config JSON, e.g. data/configs/model_default.json")
+    t.add_argument("--config", default=str(DEFAULT_CONFIG),
+                   help="train config JSON (default: data/configs/model_default.json, the model `make iterate` "
+                        "trains in round 0; data/configs/model_large.json is a 5.9M-parameter one for longer runs)")
     t.add_argument("--init", default=None, help="fine-tune this model directory (keeps its tokenizer)")
     t.add_argument("--steps", type=int, default=None, help="override the config's steps")
     t.add_argument("--heldout", default=None, help="held-out JSONL (default: part of the training data)")
