@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -18,8 +20,22 @@ from typing import Any, Callable, Iterable, Iterator
 _STATE: Any = None
 
 
+def _exit_with_parent() -> None:
+    """A worker whose parent died (killed run) exits too, closing its prover's stdin."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _init(init, args):
     global _STATE
+    _exit_with_parent()
     _STATE = init(*args)
 
 

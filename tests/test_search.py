@@ -180,3 +180,26 @@ def test_search_cli_corrupt_db_is_one_line(tmp_path, problem_dir):
     r = _cli("search", "--problems", str(problem_dir), "--db", str(bad))
     out, err = r.communicate(timeout=120)
     assert r.returncode == 2 and len(err.strip().splitlines()) == 1 and "bad.db" in err
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path, problem_dir, coq_available):
+    """A killed `prover search` leaves no worker or coqtop behind."""
+    db = str(tmp_path / "run" / "proofs.db")
+    proc = _cli("search", "--problems", str(problem_dir), "--db", db, "--workers", "2",
+                "--expansions", "50", "--timeout", "2", start_new_session=False)
+    deadline = time.time() + 120
+    children = []
+    while time.time() < deadline and len(children) < 2:
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+        children = [int(x) for x in out.split() if int(x) != proc.pid]
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    alive = children
+    while alive and time.time() < deadline:
+        alive = [c for c in children if os.path.exists(f"/proc/{c}") and
+                 "zombie" not in open(f"/proc/{c}/status").read().lower()]
+        time.sleep(0.5)
+    assert children and not alive
