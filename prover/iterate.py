@@ -69,6 +69,7 @@ class IterateConfig:
     corpus_fraction: float = 0.5                       # share of corpus pairs in fine-tuning sets
     min_corpus_pairs: int = 2000                       # ... and at least this many
     max_corpus_pairs: int | None = None                # cap on corpus pairs in round 0
+    initial_proof_share: float = 0.2                   # share of (repeated) seed-proof pairs in round 0
     proofs_per_problem: int = 3                        # distinct proofs per problem, shortest first
     bootstrap_menu_expansions: int = 1                 # 0: no menu seed search of the pool
     search: dict = field(default_factory=lambda: {"k": 8, "tactic_timeout": 5.0, "max_seconds": 60.0})
@@ -128,15 +129,20 @@ def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem
 
 def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int,
         min_corpus: int = 0) -> list[dict]:
-    """Proof pairs plus corpus pairs making up ``fraction`` of the result (and at least
-    ``min_corpus`` of them, so that a round with few proofs does not forget the corpus)."""
+    """Proof pairs and corpus pairs, the corpus making up ``fraction`` of the result.
+
+    The corpus part is a sample of at least ``min_corpus`` pairs (so a round with few proofs
+    does not forget the corpus); the proof pairs are repeated as often as needed to make up
+    the rest (so a few hundred proofs are not drowned by a corpus a hundred times larger)."""
     rng = random.Random(seed)
     if not proof_pairs:
         return list(corpus)
-    n = int(len(proof_pairs) * fraction / max(1e-9, 1 - fraction)) if fraction < 1 else len(corpus)
-    n = max(n, min_corpus)
-    sample = rng.sample(corpus, min(n, len(corpus)))
-    out = proof_pairs + sample
+    n_c = int(len(proof_pairs) * fraction / max(1e-9, 1 - fraction)) if fraction < 1 else len(corpus)
+    sample = rng.sample(corpus, min(max(n_c, min_corpus), len(corpus)))
+    repeat = 1
+    if sample and fraction < 1:
+        repeat = max(1, round(len(sample) * (1 - fraction) / (fraction * len(proof_pairs))))
+    out = proof_pairs * repeat + sample
     rng.shuffle(out)
     return out
 
@@ -250,8 +256,8 @@ class Experiment:
                 rng = random.Random(self.cfg.seed)
                 if self.cfg.max_corpus_pairs and len(corpus) > self.cfg.max_corpus_pairs:
                     corpus = rng.sample(corpus, self.cfg.max_corpus_pairs)
-                data = corpus + proof_pairs
-                rng.shuffle(data)
+                data = mix(proof_pairs, corpus, 1 - self.cfg.initial_proof_share, self.cfg.seed,
+                           len(corpus))
             else:
                 data = mix(proof_pairs, corpus, self.cfg.corpus_fraction, self.cfg.seed + r,
                            self.cfg.min_corpus_pairs)

@@ -87,3 +87,6 @@ def test_mix_keeps_the_corpus_fraction():
     corpus = [{"goals": f"c{i}", "tactic": "auto."} for i in range(1000)]
     out = mix(proofs, corpus, 0.75, seed=0)
     assert len(out) == 40 and sum(p["tactic"] == "auto." for p in out) == 30
+    # a corpus floor: the few proofs are repeated to keep their share
+    out = mix(proofs, corpus, 0.5, seed=0, min_corpus=200)
+    assert sum(p["tactic"] == "auto." for p in out) == 200 and sum(p["tactic"] == "lra." for p in out) == 200
