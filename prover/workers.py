@@ -71,21 +71,30 @@ class WorkerPool:
                 if close:
                     close()
             return
-        pending = list(items)
+        # A dead worker breaks the whole pool and every unfinished item with it, and the
+        # item that killed it cannot be told from the innocent ones in flight. So broken
+        # items go round again; an item broken twice runs alone in a fresh worker, where
+        # a third death can only be its own.
         ctx = mp.get_context("spawn")
+        broken_count: dict[int, int] = {}
+        pending = list(enumerate(items))
         while pending:
+            again, alone = [], []
             with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
                                      initargs=(self.init, self.init_args)) as ex:
-                futs = {ex.submit(_run, job, it): it for it in pending}
-                pending = []
-                broken = False
+                futs = {ex.submit(_run, job, it): (i, it) for i, it in pending}
                 for f in as_completed(futs):
-                    it = futs[f]
+                    i, it = futs[f]
                     try:
                         yield it, f.result()
+                    except BrokenProcessPool:
+                        broken_count[i] = broken_count.get(i, 0) + 1
+                        (alone if broken_count[i] >= 2 else again).append((i, it))
+            for i, it in alone:
+                with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init,
+                                         initargs=(self.init, self.init_args)) as ex:
+                    try:
+                        yield it, ex.submit(_run, job, it).result()
                     except BrokenProcessPool as e:
-                        if not broken:
-                            broken = True
-                            yield it, {"error": f"worker died: {e}"}
-                        else:
-                            pending.append(it)
+                        yield it, {"error": f"worker died: {e}"}
+            pending = again
