@@ -1,8 +1,9 @@
 # Two commands matter: `make iterate` (the main job) and `make test`. Both install what they need.
 PY      := .venv/bin/python
 PROVER  := .venv/bin/prover
-CONFIG  ?= default
 BACKEND ?= coq
+# the Lean loop has its own preset (data/configs/lean.json): a Coq config would read a Coq corpus
+CONFIG  ?= $(if $(filter lean,$(BACKEND)),lean,default)
 DB      ?= runs/$(CONFIG)/proofs.db
 STAMP   := .venv/.installed
 

@@ -579,6 +579,7 @@ def _merge(out: Path) -> dict:
 
     status = Counter(r["status"] for r in records)
     return {
+        "backend": "coq",
         "files": {
             "done": len(records), "traced": status["traced"], "partial": status["partial"],
             "skipped": status["skipped"],

@@ -21,9 +21,9 @@ The REPL prints each goal the way the infoview does::
 A list of goals comes as a JSON list (``goals``) or, in messages such as "unsolved
 goals", as one text with goals separated by blank lines.
 
-``prover.env.Goal`` has no slot for the case tag: :func:`parse_goal` drops it and
-:func:`parse_goal_tagged` returns it beside the goal. ``Goal.text()`` renders hypotheses
-the Coq way (``x, y : T``, ``n := v : T``); :func:`lean_text` renders Lean's layout.
+Goals come back with ``case`` set to the tag and ``style="lean"``, so ``Goal.text()`` (the
+model's prompt, the database) is Lean's own layout (``x y : T``, ``n : T := v``, ``case tag``
+first), the layout LeanDojo's traced ``state_before`` has too.
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def parse_goal_tagged(text: str) -> tuple[str | None, Goal]:
         if it[0].startswith(TURNSTILE):
             raise GoalParseError(f"two '{TURNSTILE}' lines in one goal: {text!r:.200}")
     conclusion = _flat([concl[0][len(TURNSTILE):]] + concl[1:])
-    return tag, Goal(hyps=hyps, conclusion=conclusion)
+    return tag, Goal(hyps=hyps, conclusion=conclusion, case=tag, style="lean")
 
 
 def parse_goal(text: str) -> Goal:
@@ -124,9 +124,4 @@ def parse_goals(goals: list[str] | tuple[str, ...] | str) -> tuple[Goal, ...]:
 
 def lean_text(goal: Goal, tag: str | None = None) -> str:
     """``goal`` in Lean's own (flat) layout: ``x y : T``, ``n : T := v``, ``case tag`` first."""
-    lines = [f"case {tag}"] if tag else []
-    for h in goal.hyps:
-        line = f"{' '.join(h.names)} : {h.type}"
-        lines.append(line if h.body is None else f"{line} := {h.body}")
-    lines.append(f"{TURNSTILE} {goal.conclusion}")
-    return "\n".join(lines)
+    return Goal(goal.hyps, goal.conclusion, case=tag if tag is not None else goal.case, style="lean").text()

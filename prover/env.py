@@ -34,7 +34,11 @@ class Hyp:
     type: str
     body: str | None = None
 
-    def text(self) -> str:
+    def text(self, style: str = "coq") -> str:
+        """Coq's layout ``x, y : T`` / ``n := v : T``, or Lean's ``x y : T`` / ``n : T := v``."""
+        if style == "lean":
+            line = f"{' '.join(self.names)} : {self.type}"
+            return line if self.body is None else f"{line} := {self.body}"
         head = ", ".join(self.names)
         if self.body is not None:
             return f"{head} := {self.body} : {self.type}"
@@ -43,13 +47,20 @@ class Hyp:
 
 @dataclass(frozen=True)
 class Goal:
-    """One goal: its hypotheses in context order and its conclusion."""
+    """One goal: its hypotheses in context order and its conclusion.
+
+    ``case`` is Lean's case tag (``case succ``; None in Coq, whose goals have none shown) and
+    ``style`` the proof assistant's own layout (``coq`` or ``lean``), so that the text the
+    model reads is the text that proof assistant prints (and that its traced corpus holds)."""
 
     hyps: tuple[Hyp, ...]
     conclusion: str
+    case: str | None = None
+    style: str = "coq"
 
     def text(self) -> str:
-        lines = [h.text() for h in self.hyps]
+        lines = [f"case {self.case}"] if self.case else []
+        lines.extend(h.text(self.style) for h in self.hyps)
         lines.append("⊢ " + self.conclusion)
         return "\n".join(lines)
 

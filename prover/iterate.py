@@ -207,12 +207,22 @@ class Experiment:
 
     # -- steps --------------------------------------------------------------------------
     def corpus_pairs(self) -> list[dict]:
+        """The traced corpus of this backend: traced here for Coq when missing; for another
+        backend, read if present (``prover trace --backend lean``), else none: such a run
+        starts from the menu's seed proofs alone."""
         from prover.corpus import load_pairs
         corpus = Path(self.cfg.corpus)
         if not (corpus / "train.jsonl").exists():
+            if self.cfg.backend != "coq":
+                return []
             from coq_env.trace import trace_corpus
             self.log(f"tracing the corpus into {corpus} (resumable)")
             trace_corpus(corpus, workers=self.cfg.workers, progress=self.progress, **self.cfg.trace)
+        summary = corpus / "summary.json"
+        backend = json.loads(summary.read_text()).get("backend", "coq") if summary.exists() else "coq"
+        if backend != self.cfg.backend:
+            raise ConfigError(f"{corpus}: a {backend} corpus, but this is a {self.cfg.backend} run "
+                              f"(set \"corpus\" in the config to a {self.cfg.backend} corpus)")
         return load_pairs(corpus, split="train")
 
     def search(self, problems, label, round, model=None, budgets=None, expansions=None, desc="search"):
@@ -261,6 +271,9 @@ class Experiment:
             else:
                 data = mix(proof_pairs, corpus, self.cfg.corpus_fraction, self.cfg.seed + r,
                            self.cfg.min_corpus_pairs)
+            if not data:
+                raise ConfigError(f"round {r}: no training data: no corpus at {self.cfg.corpus} and "
+                                  f"no accepted proof in the pool yet (raise bootstrap_menu_expansions)")
             if any(p.get("problem") in eval_keys for p in data):
                 raise LeakError("an evaluation problem reached a training set")
             data_file.parent.mkdir(parents=True, exist_ok=True)
@@ -288,10 +301,11 @@ class Experiment:
         from prover.backends import check_available
         c = self.cfg
         check_available(c.backend)
-        if c.backend != "coq" and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists():
-            raise ConfigError(f"a {c.backend} run needs model_init (a trained model) or a corpus of "
-                              f"{c.backend} (goal, tactic) pairs at {c.corpus}/train.jsonl: tracing "
-                              f"builds only the Coq corpus")
+        if (c.backend != "coq" and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists()
+                and not c.bootstrap_menu_expansions):
+            raise ConfigError(f"a {c.backend} run needs model_init (a trained model), a corpus of "
+                              f"{c.backend} (goal, tactic) pairs at {c.corpus}/train.jsonl, or "
+                              f"bootstrap_menu_expansions > 0 (seed proofs from the menu)")
         pool, evalp = self.load_sets()
         pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
         self.log(f"{len(pool)} pool problems, {len(evalp)} evaluation problems, {c.rounds} rounds")

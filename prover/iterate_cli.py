@@ -44,10 +44,12 @@ def cmd_eval(args) -> int:
         db = ProofDB(args.db)
     except DBError as e:
         return _die(str(e))
-    label = args.label or f"eval:{args.policy}:{args.model or 'menu'}"
+    menu = args.policy == "model" and args.with_menu
+    label = args.label or f"eval:{args.policy}{'+menu' if menu else ''}:{args.model or 'menu'}"
     with db:
         s = run_search(problems, db, backend=args.backend, policy=args.policy, cfg=cfg, workers=args.workers,
-                       round=args.round, model=args.model, label=label, desc="eval")
+                       round=args.round, model=args.model, label=label, desc="eval",
+                       decode={"menu": True} if menu else None)
         keys = {p.key for p in problems}
         proved = {r["problem"] for r in db.query(
             "select distinct pr.problem from proofs pr join attempts a on a.id = pr.attempt_id "
@@ -75,6 +77,8 @@ def register(sub, problem_args) -> None:
     e.add_argument("--db", default="runs/eval/proofs.db")
     e.add_argument("--expansions", type=int, default=8, help="expansions per problem (the budget)")
     e.add_argument("--k", type=int, default=None)
+    e.add_argument("--with-menu", action="store_true",
+                   help="model policy: also offer the backend's menu at every state, ranked by the model")
     e.add_argument("--max-seconds", type=float, default=120.0)
     e.add_argument("--round", type=int, default=0)
     e.add_argument("--label", default=None, help="policy label in the database")

@@ -16,6 +16,13 @@ Candidates that decode to the same text after stripping are merged (the better s
 kept); empty ones and ones that are not valid UTF-8 are dropped, so a state may get fewer
 than k. Sampling is deterministic for a given seed and batch of goals (identical goals in
 one call are decoded once).
+
+With a ``menu`` (a list of tactics, e.g. the backend's automation menu), every state also
+gets every menu tactic as a candidate, scored by the same model log-probability
+(:meth:`ModelPolicy.score`): the model decides which automation to try first and which
+child the best-first search expands next, and still proposes tactics of its own. This is
+the "learned ranking over a tactic library" of Tactician/ASTactic next to free generation
+(GPT-f); ``menu: null`` is the pure generative policy.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ class DecodeConfig:
     oversample: int = 2           # sample mode: samples per state and round = oversample * k
     rounds: int = 4               # sample mode: rounds at most, while a state has fewer than k
     seed: int = 0
+    menu: list[str] | None = None  # tactics scored by the model and offered at every state
 
 
 class ModelPolicy:
@@ -58,21 +66,61 @@ class ModelPolicy:
         if cast and self.device.type == "cuda":
             self.model = self.model.to(torch.bfloat16)
         self.model.eval()
-        self.default_k = self.cfg.k
+        self.menu = [t.strip() for t in (self.cfg.menu or []) if t.strip()]
+        if self.menu:
+            self.name = "model+menu"
+        self.default_k = self.cfg.k  # generated candidates; a menu comes on top of them
 
     # ---- the Policy protocol ---------------------------------------------------------
     def propose(self, states: Sequence, k: int) -> list[list[Candidate]]:
         return self.propose_goals([s.text() for s in states], k)
 
     def propose_goals(self, goals: Sequence[str], k: int | None = None) -> list[list[Candidate]]:
-        """Like ``propose`` on goal texts (``prover.env.goals_text`` form)."""
-        k = k or self.cfg.k
+        """Like ``propose`` on goal texts (``prover.env.goals_text`` form): ``k`` generated
+        candidates, plus every menu tactic when there is a menu, all ordered by the model."""
+        n_gen = k or self.default_k
         unique = list(dict.fromkeys(goals))  # the same goals twice are decoded once
         out: list[list[Candidate]] = []
         for i in range(0, len(unique), self.cfg.batch_size):
-            out.extend(self._generate(unique[i:i + self.cfg.batch_size], k))
+            chunk = unique[i:i + self.cfg.batch_size]
+            gen = self._generate(chunk, n_gen) if n_gen else [[] for _ in chunk]
+            if self.menu:
+                for cands, scores in zip(gen, self.score(chunk, self.menu)):
+                    merged = {c.tactic: c.logprob for c in cands}
+                    for t, lp in zip(self.menu, scores):
+                        merged[t] = max(lp, merged.get(t, -math.inf))
+                    cands[:] = [Candidate(t, lp) for t, lp in sorted(merged.items(), key=lambda kv: -kv[1])]
+            out.extend(gen)
         by_goals = dict(zip(unique, out))
         return [list(by_goals[g]) for g in goals]
+
+    def score(self, goals: Sequence[str], tactics: Sequence[str]) -> list[list[float]]:
+        """log p(tactic | goals) under the model (temperature 1, end of sequence included) for
+        every goal text and every tactic: one batched forward pass per goal."""
+        import torch
+        targets = [self.tm.encode_target(t) for t in tactics]
+        longest = max(len(t) for t in targets)
+        room = max(8, self.tm.context - longest)
+        out: list[list[float]] = []
+        for g in goals:
+            p = self.tm.encode_prompt(g, room)
+            rows = [p + t for t in targets]
+            width = max(len(r) for r in rows)
+            ids = torch.full((len(rows), width), self.tm.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for i, r in enumerate(rows):  # right padding: the prompt starts every row at 0
+                ids[i, :len(r)] = torch.tensor(r)
+                mask[i, :len(r)] = 1
+            with torch.no_grad():
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            scores = []
+            for i, t in enumerate(targets):
+                pos = torch.arange(len(p) - 1, len(p) - 1 + len(t), device=self.device)
+                tok = torch.tensor(t, device=self.device)
+                scores.append(float(logp[i, pos, tok].sum()))
+            out.append(scores)
+        return out
 
     def greedy(self, goals: Sequence[str]) -> list[str]:
         """The single greedy tactic per goal text (top-1 decoding)."""
@@ -152,12 +200,21 @@ class ModelPolicy:
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
                 device: str | None = None, batch_size: int = 8, seed: int = 0,
-                threads: int | None = None) -> ModelPolicy:
+                threads: int | None = None, menu: list[str] | str | bool | None = None) -> ModelPolicy:
     """The policy of a model directory. Raises :class:`prover.model.ModelError` for a bad directory.
+    ``menu``: a list of tactics, or a backend name for its automation menu, scored and offered
+    at every state besides the ``k`` generated candidates.
     ``threads`` sets torch's CPU threads for this process (1 in each of several search workers)."""
     if threads:
         import torch
         torch.set_num_threads(threads)
+    if isinstance(menu, str) or menu is True:  # a backend name: that backend's automation menu
+        from prover.policy import MENUS
+        name = "coq" if menu is True else menu
+        if name not in MENUS:
+            raise ValueError(f"unknown menu {name!r} (expected one of {sorted(MENUS)} or a list of tactics)")
+        # scored in the spelling proofs are stored in (Coq's final period), as the model saw them
+        menu = [t if name != "coq" or t.endswith(".") else t + "." for t in MENUS[name]]
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, seed=seed)
+                       batch_size=batch_size, seed=seed, menu=list(menu) if menu else None)
     return ModelPolicy(load(model_dir), cfg, device=device)

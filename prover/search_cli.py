@@ -40,6 +40,8 @@ class SearchWorker:
         kw = dict(decode or {})
         if policy == "model":
             kw.setdefault("threads", max(1, threads))  # N workers share the cores
+            if kw.get("menu") is True:  # "menu": true in a decode config: this backend's menu
+                kw["menu"] = backend
         self.policy = make_policy(policy, backend, model, **kw)
         self.search = BestFirstSearch(self.env, self.policy, cfg)
 
@@ -155,7 +157,8 @@ def cmd_search(args) -> int:
         return _die(str(e))
     with db:
         s = run_search(problems, db, backend=args.backend, policy=args.policy, cfg=cfg,
-                       workers=args.workers, round=args.round, model=args.model)
+                       workers=args.workers, round=args.round, model=args.model,
+                       decode={"menu": True} if args.with_menu else None)
         total_proved = sum(1 for p in problems if any(r["problem"] == p.key for r in db.proofs(p.key)))
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "
@@ -173,5 +176,7 @@ def register(sub, problem_args) -> None:
     p.add_argument("--max-seconds", type=float, default=300.0, help="wall-clock per problem")
     p.add_argument("--k", type=int, default=None, help="candidates per expansion (default: the policy's; the whole menu for menu)")
     p.add_argument("--length-norm", action="store_true", help="order the frontier by mean log-probability")
+    p.add_argument("--with-menu", action="store_true",
+                   help="model policy: also offer the backend's menu at every state, ranked by the model")
     p.add_argument("--round", type=int, default=0)
     p.set_defaults(func=cmd_search)

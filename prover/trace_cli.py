@@ -12,10 +12,26 @@ import sys
 LEAN_NEEDS = "tracing Lean needs LeanDojo and a live Lean toolchain (make lean-setup)"
 
 
+def cmd_trace_lean(args) -> int:
+    """``prover trace --backend lean``: LeanDojo traces a Lean repository (Mathlib at
+    miniF2F-lean4's revision by default) into the same corpus format."""
+    from lean_env.paths import lake
+    from lean_env.trace import MATHLIB_URL, LeanDojoMissing, trace_repo
+    if lake() is None:
+        print(f"error: {LEAN_NEEDS}: no lake found", file=sys.stderr)
+        return 2
+    try:
+        summary = trace_repo(args.out, url=args.repo or MATHLIB_URL, commit=args.commit)
+    except LeanDojoMissing as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps({k: summary[k] for k in ("source", "pairs", "files", "wall_seconds")}))
+    return 0
+
+
 def cmd_trace(args) -> int:
     if args.backend == "lean":
-        print(f"error: {LEAN_NEEDS}", file=sys.stderr)
-        return 2
+        return cmd_trace_lean(args)
     from coq_env.coqtop import CoqMissing, find_coqtop
     from coq_env.trace import trace_corpus
     try:
@@ -51,4 +67,7 @@ def register(sub) -> None:
     p.add_argument("--roots", action="append", default=None, metavar="DIR",
                    help="an extra source directory (its _CoqProject -R/-Q lines are used); repeatable")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--repo", default=None, help="lean: the Git repository LeanDojo traces (default: Mathlib)")
+    p.add_argument("--commit", default=None,
+                   help="lean: its commit (default: the Mathlib revision miniF2F-lean4 pins)")
     p.set_defaults(func=cmd_trace)

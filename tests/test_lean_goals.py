@@ -32,15 +32,18 @@ def test_every_recorded_goal_parses():
     for text in texts:
         tag, goal = parse_goal_tagged(text)
         assert lean_text(goal, tag) == text      # no line breaks in the recordings: exact round trip
+        assert goal.text() == text               # the prompt is Lean's own layout, case tag included
 
 
 def test_case_tags_and_shared_names():
     tag, g = parse_goal_tagged("case succ\nn✝ : ℕ\na✝ : n✝ = n✝\n⊢ n✝ + 1 = n✝ + 1")
     assert tag == "succ"
-    assert g == Goal((Hyp(("n✝",), "ℕ"), Hyp(("a✝",), "n✝ = n✝")), "n✝ + 1 = n✝ + 1")
+    assert g == Goal((Hyp(("n✝",), "ℕ"), Hyp(("a✝",), "n✝ = n✝")), "n✝ + 1 = n✝ + 1", case="succ", style="lean")
+    assert g.text().startswith("case succ\n")
     g = parse_goal("x : ℝ\nh0 : |x| > 1\nh1 h2 : x = x\nh3 : ¬x < 0\n⊢ x < 0 ∨ 2 * x > 2")
     assert g.hyps[2] == Hyp(("h1", "h2"), "x = x") and g.conclusion == "x < 0 ∨ 2 * x > 2"
-    assert parse_goal("⊢ Nat") == Goal((), "Nat")
+    assert g.text().split("\n")[2] == "h1 h2 : x = x"  # Lean's layout, not Coq's "h1, h2 : ..."
+    assert parse_goal("⊢ Nat") == Goal((), "Nat", style="lean")
 
 
 def test_several_goals_in_one_text():

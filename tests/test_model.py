@@ -115,6 +115,34 @@ def test_beam_logprob_is_the_sequence_logprob(trained):
         assert c.logprob == pytest.approx(expected, abs=1e-3)
 
 
+def test_model_ranked_menu(trained):
+    """With a menu, every menu tactic is a candidate besides the k generated ones, each scored
+    by the model's teacher-forced log-probability, all ordered best first; the generated
+    candidates are exactly those of the pure policy."""
+    out, _ = trained
+    menu = ["lia.", "intros.", "reflexivity.", "auto."]
+    pure = load_policy(out, k=3, mode="beam", max_new_tokens=12)
+    ranked = load_policy(out, k=3, mode="beam", max_new_tokens=12, menu=menu)
+    assert ranked.name == "model+menu" and ranked.default_k == 3
+    for goals, cands, base in zip(GOALS[:2], ranked.propose_goals(GOALS[:2]), pure.propose_goals(GOALS[:2])):
+        texts = [c.tactic for c in cands]
+        lps = [c.logprob for c in cands]
+        assert set(menu) <= set(texts) and {c.tactic for c in base} <= set(texts)
+        assert len(texts) == len(set(texts)) == len(set(menu) | {c.tactic for c in base})
+        assert lps == sorted(lps, reverse=True) and all(math.isfinite(x) and x <= 0 for x in lps)
+        scores = dict(zip(menu, ranked.score([goals], menu)[0]))
+        for t in menu:  # padding in the batch changes nothing: each alone gives the same score
+            assert scores[t] == pytest.approx(ranked.score([goals], [t])[0][0], abs=1e-3)
+        for c in cands:
+            if c.tactic in scores:
+                assert c.logprob == pytest.approx(max(scores[c.tactic], next(
+                    (b.logprob for b in base if b.tactic == c.tactic), -math.inf)), abs=1e-3)
+    coq = load_policy(out, k=2, max_new_tokens=8, menu="coq")
+    assert "lia." in coq.menu and all(t.endswith(".") for t in coq.menu)  # scored as proofs are stored
+    with pytest.raises(ValueError):
+        load_policy(out, menu="isabelle")
+
+
 def test_bad_model_directories(trained, tmp_path):
     out, _ = trained
 

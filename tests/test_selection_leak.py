@@ -18,8 +18,8 @@ def _problem(key):
     return Problem(name=name, split=split, backend="coq", header="", statement=f"Theorem {name} : True.")
 
 
-def _attempt(db, key, budget, proof=None, round=0, policy="model"):
-    res = SearchResult(key, "proved" if proof else "budget", proof, budget, 1.0, root="r",
+def _attempt(db, key, budget, proof=None, round=0, policy="model", outcome="budget"):
+    res = SearchResult(key, "proved" if proof else outcome, proof, budget, 1.0, root="r",
                        nodes={"r": Node("r", f"⊢ goal of {key}", 0, 0.0)},
                        steps=[(f"⊢ goal of {key}", t) for t in (proof or [])])
     verdict = Verdict(True) if proof else None
@@ -51,6 +51,21 @@ def test_unsolved_gets_more_budget_next_round(db):
     assert pol.budgets(keys, history(db, keys, ("model",)))["valid/a"] == 64  # capped
     r = report(b, hist)
     assert r["budget_unsolved"] == 24 and r["budget_solved"] == 2 and r["problems_skipped"] == 1
+
+
+def test_exhausted_trees_are_not_given_more_budget(db):
+    """A search that failed with its whole tree dead gets a small retry, not a bigger budget;
+    if the retry runs out of budget (a new model opened the tree), growth resumes."""
+    pol = BudgetPolicy(base=4, growth=2.0, max_budget=64, exhausted_retry=1)
+    keys = ["valid/a", "valid/b"]
+    _attempt(db, "valid/a", 8, outcome="failed")        # every candidate failed: exhausted
+    _attempt(db, "valid/b", 8, outcome="budget")        # ran out of expansions: the frontier
+    hist = history(db, keys, ("model",))
+    assert hist["valid/a"]["exhausted"] and not hist["valid/b"]["exhausted"]
+    assert pol.budgets(keys, hist) == {"valid/a": 1, "valid/b": 16}
+    assert report(pol.budgets(keys, hist), hist)["problems_exhausted"] == 1
+    _attempt(db, "valid/a", 1, round=1, outcome="budget")  # the retry found new open nodes
+    assert pol.budgets(keys, history(db, keys, ("model",)))["valid/a"] == 16
 
 
 def test_eval_proofs_never_enter_training(db):
