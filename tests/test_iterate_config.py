@@ -1,0 +1,53 @@
+"""Presets and corpus checks of ``prover iterate`` that need no proof assistant."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prover.iterate import ConfigError, Experiment, IterateConfig
+
+CONFIGS = Path(__file__).resolve().parent.parent / "data" / "configs"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.json") if not p.stem.startswith("model")))
+def test_presets_load(name):
+    cfg = IterateConfig.load(CONFIGS / f"{name}.json")
+    assert cfg.rounds >= 1 and cfg.eval_split not in [p.get("split") for p in cfg.pool]
+
+
+def test_lean_preset_needs_no_coq_corpus():
+    cfg = IterateConfig.load(CONFIGS / "lean.json")
+    assert cfg.backend == "lean" and cfg.bootstrap_menu_expansions > 0 and cfg.decode.get("menu") is True
+
+
+def _corpus(path: Path, backend: str | None):
+    path.mkdir(parents=True)
+    (path / "train.jsonl").write_text(json.dumps({"goals": "⊢ True", "tactic": "trivial", "split": "train"}) + "\n")
+    (path / "heldout.jsonl").write_text("")
+    summary = {"pairs": {"train": 1, "heldout": 0}}
+    if backend:
+        summary["backend"] = backend
+    (path / "summary.json").write_text(json.dumps(summary))
+
+
+def test_a_corpus_of_another_backend_is_refused(tmp_path):
+    _corpus(tmp_path / "coq-corpus", "coq")
+    cfg = IterateConfig.load(CONFIGS / "lean.json", corpus=str(tmp_path / "coq-corpus"))
+    exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    with pytest.raises(ConfigError, match="a coq corpus, but this is a lean run"):
+        exp.corpus_pairs()
+    exp.db.close()
+
+
+def test_a_lean_run_without_corpus_starts_from_seed_proofs(tmp_path):
+    cfg = IterateConfig.load(CONFIGS / "lean.json", corpus=str(tmp_path / "none"))
+    exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    assert exp.corpus_pairs() == []           # no corpus: round 0 trains on the menu's seed proofs
+    with pytest.raises(ConfigError, match="no training data"):
+        exp.train_round(0, {"valid/x"}, {"test/y"})  # ... and with none found, says so
+    _corpus(tmp_path / "lean-corpus", "lean")
+    exp.cfg.corpus = str(tmp_path / "lean-corpus")
+    assert [p["tactic"] for p in exp.corpus_pairs()] == ["trivial"]
+    exp.db.close()
