@@ -13,6 +13,12 @@ proposals (top-k), for the model and for the fixed menu (``MenuPolicy("coq")``).
     .venv/bin/python bench/bench_model.py --model runs/model --heldout runs/corpus/heldout.jsonl
     .venv/bin/python bench/bench_model.py     # runs/corpus if traced, else synthetic data
 
+Menu ranking: on the examples whose true tactic is a menu tactic, the rank of the true
+tactic when the model orders the menu by its log-probability (the ``menu: true`` policy of
+the search) against the menu's fixed order: top-1, top-3 and mean reciprocal rank. With
+``--proofs-db runs/NAME/proofs.db`` the examples are also taken from the accepted proofs
+of the evaluation split (``test/``) in that database, which no training set ever holds.
+
 Without ``--model`` a tiny model is trained first (data/configs/model_tiny.json) on
 runs/corpus/train.jsonl, or on synthetic goals when there is no corpus; it says so.
 """
@@ -47,6 +53,54 @@ def exact_match(proposals: list[list[str]], truth: list[str]) -> tuple[float, fl
     top1 = sum(bool(p) and norm(p[0]) == norm(t) for p, t in zip(proposals, truth))
     topk = sum(norm(t) in {norm(x) for x in p} for p, t in zip(proposals, truth))
     return top1 / len(truth), topk / len(truth)
+
+
+def menu_ranking(policy: ModelPolicy, examples: list[dict], menu: list[str]) -> dict | None:
+    """Rank of the true tactic among ``menu`` ordered by the model and by the fixed menu order,
+    over the examples whose true tactic is a menu tactic."""
+    index = {norm(t): i for i, t in enumerate(menu)}
+    hits = [(ex["goals"], index[norm(ex["tactic"])]) for ex in examples if norm(ex["tactic"]) in index]
+    if not hits:
+        return None
+    spelled = [t if t.endswith(".") else t + "." for t in menu]
+    model_ranks = []
+    for goals, i in hits:
+        scores = policy.score([goals], spelled)[0]
+        model_ranks.append(1 + sum(sc > scores[i] for sc in scores))
+    fixed_ranks = [i + 1 for _, i in hits]
+
+    def stats(ranks):
+        return {"top1": sum(r == 1 for r in ranks) / len(ranks), "top3": sum(r <= 3 for r in ranks) / len(ranks),
+                "mrr": sum(1 / r for r in ranks) / len(ranks)}
+    return {"n": len(hits), "model": stats(model_ranks), "menu": stats(fixed_ranks)}
+
+
+def proof_examples(db_path: str, prefix: str = "test/") -> list[dict]:
+    """(goals, tactic) of every step of the accepted proofs of ``prefix`` problems in a database."""
+    import json
+    import sqlite3
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    out, seen = [], set()
+    for problem, steps in con.execute("select problem, steps from proofs where accepted = 1 and problem like ?",
+                                      (prefix + "%",)):
+        for goals, tactic in json.loads(steps or "[]"):
+            if (goals, tactic) not in seen:
+                seen.add((goals, tactic))
+                out.append({"goals": goals, "tactic": tactic, "problem": problem})
+    con.close()
+    return out
+
+
+def print_ranking(title: str, r: dict | None) -> None:
+    if r is None:
+        print(f"\nmenu ranking on {title}: no example has a menu tactic as its true tactic")
+        return
+    print(f"\nmenu ranking on {title} ({r['n']} examples whose true tactic is a menu tactic)")
+    print(f"  {'order':<22} {'top-1':>7} {'top-3':>7} {'MRR':>7}")
+    for name in ("model", "menu"):
+        x = r[name]
+        label = "model log-probability" if name == "model" else "fixed menu order"
+        print(f"  {label:<22} {x['top1']:7.3f} {x['top3']:7.3f} {x['mrr']:7.3f}")
 
 
 def train_speed(tm: TacticModel, examples: list[dict], batch: int, reps: int) -> float:
@@ -87,6 +141,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", default="beam", choices=["beam", "sample"], help="decoder for exact match")
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    ap.add_argument("--proofs-db", default=None,
+                    help="a proof database: also rank the menu on the steps of its accepted test proofs")
     ap.add_argument("--speed-default", action="store_true",
                     help="measure speed on a fresh default-config model even with --model")
     args = ap.parse_args(argv)
@@ -146,6 +202,10 @@ def main(argv=None) -> int:
     print(f"  {'policy':<10} {'top-1':>7} {f'top-{args.k}':>7}")
     print(f"  {'model':<10} {m1:7.3f} {mk:7.3f}")
     print(f"  {'menu':<10} {u1:7.3f} {uk:7.3f}")
+    print_ranking("the held-out corpus", menu_ranking(policy, heldout, menu.tactics))
+    if args.proofs_db:
+        ex = proof_examples(args.proofs_db)
+        print_ranking(f"the test proofs of {args.proofs_db} ({len(ex)} steps)", menu_ranking(policy, ex, menu.tactics))
     return 0
 
 

@@ -77,6 +77,13 @@ TOML
 STEP="downloading Mathlib and its build cache"
 (cd "$PROJECT" && lake exe cache get)
 
+STEP="installing LeanDojo (prover trace --backend lean) into .venv"
+if [ -x "$REPO/.venv/bin/pip" ]; then
+  "$REPO/.venv/bin/pip" install -q -e "$REPO[lean]"
+else
+  echo "no $REPO/.venv yet: run make setup, then pip install -e '.[lean]' for LeanDojo tracing"
+fi
+
 STEP="smoke test"
 printf 'import Mathlib\n\ntheorem smoke : (2 : ℕ) + 2 = 4 := by norm_num\n\n#print axioms smoke\n' > "$PROJECT/Smoke.lean"
 (cd "$PROJECT" && lake env lean Smoke.lean)
