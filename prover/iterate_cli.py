@@ -10,6 +10,8 @@ def cmd_iterate(args) -> int:
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
                                  workers=args.workers)
+        from prover.backends import check_available
+        check_available(cfg.backend)  # before runs/NAME/ is made: a missing prover leaves nothing behind
         exp = Experiment(cfg, progress=not args.quiet)
         rows = exp.run()
     except (ConfigError, DBError, LeakError, EnvError) as e:
