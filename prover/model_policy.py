@@ -96,30 +96,33 @@ class ModelPolicy:
 
     def score(self, goals: Sequence[str], tactics: Sequence[str]) -> list[list[float]]:
         """log p(tactic | goals) under the model (temperature 1, end of sequence included) for
-        every goal text and every tactic: one batched forward pass per goal."""
+        every goal text and every tactic. The prompt is run once per goal text and its key/value
+        cache shared by all the tactics (a menu of 38 tactics costs one prompt, not 38)."""
         import torch
         targets = [self.tm.encode_target(t) for t in tactics]
         longest = max(len(t) for t in targets)
         room = max(8, self.tm.context - longest)
+        width = longest
+        tgt = torch.full((len(targets), width), self.tm.pad_id, dtype=torch.long)
+        tmask = torch.zeros((len(targets), width), dtype=torch.long)
+        for i, t in enumerate(targets):  # right padding: every target starts right after the prompt
+            tgt[i, :len(t)] = torch.tensor(t)
+            tmask[i, :len(t)] = 1
+        tgt, tmask = tgt.to(self.device), tmask.to(self.device)
         out: list[list[float]] = []
         for g in goals:
-            p = self.tm.encode_prompt(g, room)
-            rows = [p + t for t in targets]
-            width = max(len(r) for r in rows)
-            ids = torch.full((len(rows), width), self.tm.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(rows), width), dtype=torch.long)
-            for i, r in enumerate(rows):  # right padding: the prompt starts every row at 0
-                ids[i, :len(r)] = torch.tensor(r)
-                mask[i, :len(r)] = 1
+            p = torch.tensor([self.tm.encode_prompt(g, room)], device=self.device)
             with torch.no_grad():
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            logp = torch.log_softmax(logits.float(), dim=-1)
-            scores = []
-            for i, t in enumerate(targets):
-                pos = torch.arange(len(p) - 1, len(p) - 1 + len(t), device=self.device)
-                tok = torch.tensor(t, device=self.device)
-                scores.append(float(logp[i, pos, tok].sum()))
-            out.append(scores)
+                first = self.model(input_ids=p, use_cache=True)
+                cache = first.past_key_values
+                cache.batch_repeat_interleave(len(targets))
+                mask = torch.cat([torch.ones((len(targets), p.shape[1]), dtype=torch.long, device=self.device),
+                                  tmask], dim=1)
+                rest = self.model(input_ids=tgt, attention_mask=mask, past_key_values=cache).logits
+            # position j of a target is predicted by the prompt's last token (j = 0) or target token j - 1
+            logits = torch.cat([first.logits[:, -1:].expand(len(targets), 1, -1), rest[:, :-1]], dim=1)
+            logp = torch.log_softmax(logits.float(), dim=-1).gather(2, tgt.unsqueeze(-1)).squeeze(-1)
+            out.append([float((logp[i] * tmask[i]).sum()) for i in range(len(targets))])
         return out
 
     def greedy(self, goals: Sequence[str]) -> list[str]:

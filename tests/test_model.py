@@ -131,7 +131,14 @@ def test_model_ranked_menu(trained):
         assert len(texts) == len(set(texts)) == len(set(menu) | {c.tactic for c in base})
         assert lps == sorted(lps, reverse=True) and all(math.isfinite(x) and x <= 0 for x in lps)
         scores = dict(zip(menu, ranked.score([goals], menu)[0]))
-        for t in menu:  # padding in the batch changes nothing: each alone gives the same score
+        tm = ranked.tm
+        for t in menu:  # each score is the teacher-forced log-probability of the whole tactic
+            import torch
+            pr, tt = tm.encode_prompt(goals, tm.context - 16), tm.encode_target(t)
+            with torch.no_grad():
+                lp = torch.log_softmax(tm.model(input_ids=torch.tensor([pr + tt])).logits[0].float(), -1)
+            expected = sum(float(lp[len(pr) - 1 + i, tok]) for i, tok in enumerate(tt))
+            assert scores[t] == pytest.approx(expected, abs=1e-3)
             assert scores[t] == pytest.approx(ranked.score([goals], [t])[0][0], abs=1e-3)
         for c in cands:
             if c.tactic in scores:
