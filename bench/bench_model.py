@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from coq_env.cheat import CheatError, normalise  # noqa: E402
 from prover.model import TacticModel, load  # noqa: E402
 from prover.model_policy import DecodeConfig, ModelPolicy  # noqa: E402
-from prover.policy import MenuPolicy  # noqa: E402
+from prover.policy import MenuPolicy, scored_menu  # noqa: E402
 from prover.train import TrainConfig, collate, encode_all, read_examples, toy_examples, train  # noqa: E402
 
 CORPUS = ROOT / "runs" / "corpus"
@@ -62,7 +62,7 @@ def menu_ranking(policy: ModelPolicy, examples: list[dict], menu: list[str]) -> 
     hits = [(ex["goals"], index[norm(ex["tactic"])]) for ex in examples if norm(ex["tactic"]) in index]
     if not hits:
         return None
-    spelled = [t if t.endswith(".") else t + "." for t in menu]
+    spelled = scored_menu("coq", menu)
     model_ranks = []
     for goals, i in hits:
         scores = policy.score([goals], spelled)[0]

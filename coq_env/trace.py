@@ -43,6 +43,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from prover.corpus import split_of
 from prover.env import Goal, goals_text
 
 from . import goals as G
@@ -51,7 +52,6 @@ from .coqtop import CoqDied, CoqHang, CoqMissing, Coqtop
 from .env import SETTINGS, coq_error
 from .sentences import Sentence, SentenceError, split_sentences, strip_comments
 
-HELDOUT_MOD = 20
 _TERMINATOR = re.compile(r"^(Qed|Defined|Save|Admitted|Abort)\b")
 _PROOF_HEAD = re.compile(r"^Proof\b")
 _LOWER_HEAD = re.compile(r"^(?:\d+\s*:\s*|all\s*:\s*)?\(?\s*[a-z_]")
@@ -73,11 +73,6 @@ class SourceFile:
     @property
     def split(self) -> str:
         return split_of(self.rel)
-
-
-def split_of(rel: str) -> str:
-    """train or heldout, by file: deterministic in the relative path."""
-    return "heldout" if int(hashlib.sha1(rel.encode()).hexdigest(), 16) % HELDOUT_MOD == 0 else "train"
 
 
 def coq_lib_dir() -> Path:

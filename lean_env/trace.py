@@ -18,7 +18,6 @@ machine without Lean, where ``prover trace --backend lean`` says so in one line.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -27,19 +26,14 @@ from typing import Iterable
 
 from lean_env.cheat import CheatError, check_tactic
 from lean_env.goals import GoalParseError, parse_goals
+from prover.corpus import split_of
 from prover.env import goals_text
 
-HELDOUT_MOD = 20  # about one file in 20 is held out
 MATHLIB_URL = "https://github.com/leanprover-community/mathlib4"
 
 
 class LeanDojoMissing(RuntimeError):
     """LeanDojo or the Lean toolchain it drives is not installed."""
-
-
-def split_of(path: str) -> str:
-    """train or heldout, by file: deterministic in the file's path."""
-    return "heldout" if int(hashlib.sha1(path.encode()).hexdigest(), 16) % HELDOUT_MOD == 0 else "train"
 
 
 def pairs_from_theorems(theorems: Iterable, stats: Counter | None = None) -> list[dict]:

@@ -6,10 +6,17 @@ One JSON object a line: ``goals`` (``prover.env.goals_text``), ``tactic``, ``fil
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 SPLITS = ("train", "heldout")
+HELDOUT_MOD = 20  # about one source file in 20 is held out
+
+
+def split_of(path: str) -> str:
+    """train or heldout, by source file: deterministic in its path (every backend's tracer)."""
+    return "heldout" if int(hashlib.sha1(path.encode()).hexdigest(), 16) % HELDOUT_MOD == 0 else "train"
 
 
 def load_pairs(path_or_dir: str | Path, split: str = "train") -> list[dict]:

@@ -102,9 +102,8 @@ class ModelPolicy:
         targets = [self.tm.encode_target(t) for t in tactics]
         longest = max(len(t) for t in targets)
         room = max(8, self.tm.context - longest)
-        width = longest
-        tgt = torch.full((len(targets), width), self.tm.pad_id, dtype=torch.long)
-        tmask = torch.zeros((len(targets), width), dtype=torch.long)
+        tgt = torch.full((len(targets), longest), self.tm.pad_id, dtype=torch.long)
+        tmask = torch.zeros((len(targets), longest), dtype=torch.long)
         for i, t in enumerate(targets):  # right padding: every target starts right after the prompt
             tgt[i, :len(t)] = torch.tensor(t)
             tmask[i, :len(t)] = 1
@@ -212,12 +211,8 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
         import torch
         torch.set_num_threads(threads)
     if isinstance(menu, str) or menu is True:  # a backend name: that backend's automation menu
-        from prover.policy import MENUS
-        name = "coq" if menu is True else menu
-        if name not in MENUS:
-            raise ValueError(f"unknown menu {name!r} (expected one of {sorted(MENUS)} or a list of tactics)")
-        # scored in the spelling proofs are stored in (Coq's final period), as the model saw them
-        menu = [t if name != "coq" or t.endswith(".") else t + "." for t in MENUS[name]]
+        from prover.policy import scored_menu
+        menu = scored_menu("coq" if menu is True else menu)
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, menu=list(menu) if menu else None)
     return ModelPolicy(load(model_dir), cfg, device=device)

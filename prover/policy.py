@@ -45,6 +45,16 @@ MENUS = {"coq": COQ_MENU, "lean": [
 ]}
 
 
+def scored_menu(backend: str, tactics: Sequence[str] | None = None) -> list[str]:
+    """A menu in the spelling stored proofs use (Coq's final period), the spelling the model
+    was trained on and so the one its log-probabilities are asked for."""
+    if tactics is None:
+        if backend not in MENUS:
+            raise ValueError(f"unknown menu {backend!r} (expected one of {sorted(MENUS)} or a list of tactics)")
+        tactics = MENUS[backend]
+    return [t if backend != "coq" or t.endswith(".") else t + "." for t in tactics]
+
+
 class MenuPolicy:
     """Fixed menu: every state gets the same tactics, scored by their menu position."""
 

@@ -52,6 +52,10 @@ class BudgetPolicy:
         return out
 
 
+def _fresh() -> dict:
+    return {"budget": 0, "best": None, "exhausted": False}
+
+
 def history(db, keys: list[str], policies: tuple[str, ...]) -> dict[str, dict]:
     """Largest expansions budget each problem was tried with by ``policies``, whether its
     latest such search exhausted its tree (outcome ``failed``), and its shortest accepted
@@ -64,12 +68,12 @@ def history(db, keys: list[str], policies: tuple[str, ...]) -> dict[str, dict]:
         b = r["budget"]
         b = b if isinstance(b, dict) else json.loads(b or "{}")
         n = int(b.get("max_expansions", 0))
-        h = hist.setdefault(r["problem"], {"budget": 0, "best": None, "exhausted": False})
+        h = hist.setdefault(r["problem"], _fresh())
         h["budget"] = max(h["budget"], n)
         h["exhausted"] = r["outcome"] == "failed"  # the latest attempt decides
     for r in db.query("select problem, min(length) as best from proofs where accepted = 1 group by problem"):
         if r["problem"] in hist or r["problem"] in keys:
-            hist.setdefault(r["problem"], {"budget": 0, "best": None, "exhausted": False})["best"] = r["best"]
+            hist.setdefault(r["problem"], _fresh())["best"] = r["best"]
     return {k: v for k, v in hist.items() if k in set(keys)}
 
 
