@@ -72,6 +72,7 @@ class IterateConfig:
     initial_proof_share: float = 0.2                   # share of (repeated) seed-proof pairs in round 0
     proofs_per_problem: int = 3                        # distinct proofs per problem, shortest first
     bootstrap_menu_expansions: int = 1                 # 0: no menu seed search of the pool
+    bootstrap_policy: str = "menu"                     # ... with "menu" or "menu+hyps" (templates too)
     search: dict = field(default_factory=lambda: {"k": 8, "tactic_timeout": 5.0, "max_seconds": 60.0})
     budget: dict = field(default_factory=dict)         # BudgetPolicy
     decode: dict = field(default_factory=dict)         # model_policy.load_policy options
@@ -91,6 +92,8 @@ class IterateConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}")
         cfg = cls(**d)
+        if cfg.bootstrap_policy not in ("menu", "menu+hyps"):
+            raise ConfigError(f"{path}: bootstrap_policy must be menu or menu+hyps, not {cfg.bootstrap_policy!r}")
         for p in cfg.pool:
             if p.get("split") == cfg.eval_split and not p.get("problems") and not cfg.eval_problems:
                 raise ConfigError(f"{path}: the training pool may not include the evaluation split {cfg.eval_split!r}")
@@ -225,13 +228,14 @@ class Experiment:
                               f"(set \"corpus\" in the config to a {self.cfg.backend} corpus)")
         return load_pairs(corpus, split="train")
 
-    def search(self, problems, label, round, model=None, budgets=None, expansions=None, desc="search"):
-        """Search with the menu (labels menu, menu-baseline) or the model (model, eval);
-        attempts are recorded under ``label``."""
+    def search(self, problems, label, round, model=None, budgets=None, expansions=None, desc="search",
+               policy=None):
+        """Search with the menu (labels menu, menu-baseline; ``policy`` may name another fixed
+        policy such as menu+hyps) or the model (model, eval); attempts are recorded under ``label``."""
         from prover.search_cli import run_search
         cfg = SearchConfig(**{**asdict(self.search_cfg), "max_expansions": expansions or self.budget.base})
-        kind = "menu" if label.startswith("menu") else "model"
-        if kind == "menu":
+        kind = policy or ("menu" if label.startswith("menu") else "model")
+        if kind.startswith("menu"):
             cfg.k = None  # the whole menu at each node
         return run_search(problems, self.db, backend=self.cfg.backend, policy=kind, label=label, cfg=cfg,
                           workers=self.cfg.workers, round=round, run_id=self.run_id, model=model,
@@ -315,7 +319,8 @@ class Experiment:
             self.mark("baseline", {"seconds": s.seconds})
         baseline = len(self.proved_keys(eval_keys, "menu-baseline"))
         if c.bootstrap_menu_expansions and not self.done("bootstrap"):
-            s = self.search(pool, "menu", 0, expansions=c.bootstrap_menu_expansions, desc="menu seed (pool)")
+            s = self.search(pool, "menu", 0, expansions=c.bootstrap_menu_expansions, desc="menu seed (pool)",
+                            policy=c.bootstrap_policy)
             self.mark("bootstrap", {"seconds": s.seconds})
         rows = []
         for r in range(c.rounds):

@@ -47,11 +47,13 @@ def cmd_eval(args) -> int:
     except DBError as e:
         return _die(str(e))
     menu = args.policy == "model" and args.with_menu
-    label = args.label or f"eval:{args.policy}{'+menu' if menu else ''}:{args.model or 'menu'}"
+    hyps = args.policy == "model" and args.with_hyps
+    decode = {k: True for k, on in (("menu", menu), ("templates", hyps)) if on} or None
+    label = args.label or (f"eval:{args.policy}{'+menu' if menu else ''}{'+hyps' if hyps else ''}:"
+                           f"{args.model or 'menu'}")
     with db:
         s = run_search(problems, db, backend=args.backend, policy=args.policy, cfg=cfg, workers=args.workers,
-                       round=args.round, model=args.model, label=label, desc="eval",
-                       decode={"menu": True} if menu else None)
+                       round=args.round, model=args.model, label=label, desc="eval", decode=decode)
         keys = {p.key for p in problems}
         proved = {r["problem"] for r in db.query(
             "select distinct pr.problem from proofs pr join attempts a on a.id = pr.attempt_id "
@@ -74,13 +76,15 @@ def register(sub, problem_args) -> None:
     e = sub.add_parser("eval", help="evaluate one policy on a split at a fixed budget, into a database")
     problem_args(e)
     e.set_defaults(split="test")
-    e.add_argument("--policy", default="model", choices=["model", "menu"])
+    e.add_argument("--policy", default="model", choices=["model", "menu", "menu+hyps"])
     e.add_argument("--model", default=None)
     e.add_argument("--db", default="runs/eval/proofs.db")
     e.add_argument("--expansions", type=int, default=8, help="expansions per problem (the budget)")
     e.add_argument("--k", type=int, default=None)
     e.add_argument("--with-menu", action="store_true",
                    help="model policy: also offer the backend's menu at every state, ranked by the model")
+    e.add_argument("--with-hyps", action="store_true",
+                   help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
     e.add_argument("--max-seconds", type=float, default=120.0)
     e.add_argument("--round", type=int, default=0)
     e.add_argument("--label", default=None, help="policy label in the database")

@@ -45,6 +45,7 @@ class DecodeConfig:
     rounds: int = 4               # sample mode: rounds at most, while a state has fewer than k
     seed: int = 0
     menu: list[str] | None = None  # tactics scored by the model and offered at every state
+    templates: str | None = None   # a backend: also score its tactics naming the state's hypotheses
 
 
 class ModelPolicy:
@@ -69,27 +70,38 @@ class ModelPolicy:
         self.menu = [t.strip() for t in (self.cfg.menu or []) if t.strip()]
         if self.menu:
             self.name = "model+menu"
+        if self.cfg.templates:
+            self.name += "+hyps"
         self.default_k = self.cfg.k  # generated candidates; a menu comes on top of them
 
     # ---- the Policy protocol ---------------------------------------------------------
     def propose(self, states: Sequence, k: int) -> list[list[Candidate]]:
-        return self.propose_goals([s.text() for s in states], k)
+        extra = None
+        if self.cfg.templates:
+            from prover.templates import templates
+            extra = [templates(s, self.cfg.templates) for s in states]
+        return self.propose_goals([s.text() for s in states], k, extra)
 
-    def propose_goals(self, goals: Sequence[str], k: int | None = None) -> list[list[Candidate]]:
+    def propose_goals(self, goals: Sequence[str], k: int | None = None,
+                      extra: Sequence[Sequence[str]] | None = None) -> list[list[Candidate]]:
         """Like ``propose`` on goal texts (``prover.env.goals_text`` form): ``k`` generated
-        candidates, plus every menu tactic when there is a menu, all ordered by the model."""
+        candidates, plus every menu tactic when there is a menu and the state's own ``extra``
+        tactics (its hypothesis templates), all ordered by the model."""
         n_gen = k or self.default_k
+        extra_of = {g: list(e) for g, e in zip(goals, extra)} if extra is not None else {}
         unique = list(dict.fromkeys(goals))  # the same goals twice are decoded once
         out: list[list[Candidate]] = []
         for i in range(0, len(unique), self.cfg.batch_size):
             chunk = unique[i:i + self.cfg.batch_size]
             gen = self._generate(chunk, n_gen) if n_gen else [[] for _ in chunk]
-            if self.menu:
-                for cands, scores in zip(gen, self.score(chunk, self.menu)):
-                    merged = {c.tactic: c.logprob for c in cands}
-                    for t, lp in zip(self.menu, scores):
-                        merged[t] = max(lp, merged.get(t, -math.inf))
-                    cands[:] = [Candidate(t, lp) for t, lp in sorted(merged.items(), key=lambda kv: -kv[1])]
+            for g, cands in zip(chunk, gen):
+                offered = list(dict.fromkeys(self.menu + extra_of.get(g, [])))
+                if not offered:
+                    continue
+                merged = {c.tactic: c.logprob for c in cands}
+                for t, lp in zip(offered, self.score([g], offered)[0]):
+                    merged[t] = max(lp, merged.get(t, -math.inf))
+                cands[:] = [Candidate(t, lp) for t, lp in sorted(merged.items(), key=lambda kv: -kv[1])]
             out.extend(gen)
         by_goals = dict(zip(unique, out))
         return [list(by_goals[g]) for g in goals]
@@ -202,10 +214,12 @@ class ModelPolicy:
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
                 device: str | None = None, batch_size: int = 8, seed: int = 0,
-                threads: int | None = None, menu: list[str] | str | bool | None = None) -> ModelPolicy:
+                threads: int | None = None, menu: list[str] | str | bool | None = None,
+                templates: str | None = None) -> ModelPolicy:
     """The policy of a model directory. Raises :class:`prover.model.ModelError` for a bad directory.
     ``menu``: a list of tactics, or a backend name for its automation menu, scored and offered
-    at every state besides the ``k`` generated candidates.
+    at every state besides the ``k`` generated candidates. ``templates``: a backend name whose
+    hypothesis-naming tactics (:mod:`prover.templates`) are scored and offered too.
     ``threads`` sets torch's CPU threads for this process (1 in each of several search workers)."""
     if threads:
         import torch
@@ -214,5 +228,5 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
         from prover.policy import scored_menu
         menu = scored_menu("coq" if menu is True else menu)
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, seed=seed, menu=list(menu) if menu else None)
+                       batch_size=batch_size, seed=seed, menu=list(menu) if menu else None, templates=templates or None)
     return ModelPolicy(load(model_dir), cfg, device=device)

@@ -60,9 +60,12 @@ class MenuPolicy:
 
     name = "menu"
 
-    def __init__(self, backend: str = "coq", tactics: Sequence[str] | None = None):
+    def __init__(self, backend: str = "coq", tactics: Sequence[str] | None = None, templates: bool = False):
         self.tactics = list(tactics) if tactics is not None else list(MENUS[backend])
         self.default_k = len(self.tactics)  # the whole menu at every node
+        self.backend, self.templates = backend, templates
+        if templates:  # the menu, then the state's hypothesis templates, in a fixed order (an ablation)
+            self.name = "menu+hyps"
 
     @classmethod
     def from_file(cls, path: str | Path, backend: str = "coq") -> "MenuPolicy":
@@ -75,4 +78,12 @@ class MenuPolicy:
         weights = [0.9 ** i for i in range(n)]
         z = sum(weights)
         cands = [Candidate(t, math.log(w / z)) for t, w in zip(self.tactics, weights)]
-        return [cands[:k] for _ in states]
+        if not self.templates:
+            return [cands[:k] for _ in states]
+        from prover.templates import templates
+        out = []
+        for s in states:
+            extra = [t for t in templates(s, self.backend) if t.rstrip(".") not in self.tactics]
+            last = cands[-1].logprob if cands else 0.0
+            out.append(cands[:k] + [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(extra)])
+        return out

@@ -16,9 +16,9 @@ from prover.search_tree import SearchResult
 
 
 def make_policy(name: str, backend: str, model: str | None = None, **kw):
-    if name == "menu":
+    if name in ("menu", "menu+hyps"):
         from prover.policy import MenuPolicy
-        return MenuPolicy(backend)
+        return MenuPolicy(backend, templates=name == "menu+hyps")
     if name == "model":
         try:
             from prover.model_policy import load_policy
@@ -27,7 +27,7 @@ def make_policy(name: str, backend: str, model: str | None = None, **kw):
         if not model:
             raise SystemExit("error: --policy model needs --model DIR (a trained model directory)")
         return load_policy(model, **kw)
-    raise SystemExit(f"error: unknown policy {name!r} (expected menu or model)")
+    raise SystemExit(f"error: unknown policy {name!r} (expected menu, menu+hyps or model)")
 
 
 class SearchWorker:
@@ -42,6 +42,8 @@ class SearchWorker:
             kw.setdefault("threads", max(1, threads))  # N workers share the cores
             if kw.get("menu") is True:  # "menu": true in a decode config: this backend's menu
                 kw["menu"] = backend
+            if kw.get("templates") is True:  # "templates": true: this backend's hypothesis templates
+                kw["templates"] = backend
         self.policy = make_policy(policy, backend, model, **kw)
         self.search = BestFirstSearch(self.env, self.policy, cfg)
 
@@ -158,7 +160,8 @@ def cmd_search(args) -> int:
     with db:
         s = run_search(problems, db, backend=args.backend, policy=args.policy, cfg=cfg,
                        workers=args.workers, round=args.round, model=args.model,
-                       decode={"menu": True} if args.with_menu else None)
+                       decode={k: True for k, on in (("menu", args.with_menu), ("templates", args.with_hyps))
+                               if on} or None)
         total_proved = sum(1 for p in problems if any(r["problem"] == p.key for r in db.proofs(p.key)))
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "
@@ -169,7 +172,8 @@ def cmd_search(args) -> int:
 def register(sub, problem_args) -> None:
     p = sub.add_parser("search", help="best-first search into a proof database")
     problem_args(p)
-    p.add_argument("--policy", default="menu", help="menu or model")
+    p.add_argument("--policy", default="menu", help="menu, menu+hyps (the menu, then tactics naming the "
+                   "state's hypotheses) or model")
     p.add_argument("--model", default=None, help="model directory for --policy model")
     p.add_argument("--db", required=True, help="proof database, e.g. runs/NAME/proofs.db")
     p.add_argument("--expansions", type=int, default=32, help="expansions per problem")
@@ -178,5 +182,7 @@ def register(sub, problem_args) -> None:
     p.add_argument("--length-norm", action="store_true", help="order the frontier by mean log-probability")
     p.add_argument("--with-menu", action="store_true",
                    help="model policy: also offer the backend's menu at every state, ranked by the model")
+    p.add_argument("--with-hyps", action="store_true",
+                   help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
     p.add_argument("--round", type=int, default=0)
     p.set_defaults(func=cmd_search)

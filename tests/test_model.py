@@ -226,3 +226,26 @@ def test_model_ranked_menu_search_proves_on_real_coq(trained, env, tmp_path):
     assert check_proof(problem, res.proof).accepted
     tried = {e.tactic.rstrip(".") for e in res.edges}
     assert "split" in tried and all(math.isfinite(e.logprob) for e in res.edges)
+
+
+def test_model_scores_the_states_hypothesis_templates(trained):
+    """With templates, the tactics naming a state's own hypotheses are candidates too, scored
+    by the same model; a state without such hypotheses gets what the menu policy gives."""
+    from prover.templates import templates
+    out, _ = trained
+    menu = ["lia.", "intros."]
+    pol = load_policy(out, k=2, mode="beam", max_new_tokens=8, menu=menu, templates="coq")
+    plain = load_policy(out, k=2, mode="beam", max_new_tokens=8, menu=menu)
+    assert pol.name == "model+menu+hyps"
+    rich = State((Goal((Hyp(("f",), "nat -> nat"), Hyp(("H",), "forall x : nat, f x = x")), "f 2 = 2"),))
+    bare = State((Goal((), "2 = 2"),))
+    [r, b] = pol.propose([rich, bare], 2)
+    [pr, pb] = plain.propose([rich, bare], 2)
+    assert "rewrite H." in templates(rich, "coq")
+    assert {c.tactic for c in r} == {c.tactic for c in pr} | set(templates(rich, "coq"))
+    assert [(c.tactic, round(c.logprob, 4)) for c in b] == [(c.tactic, round(c.logprob, 4)) for c in pb]
+    lps = [c.logprob for c in r]
+    assert lps == sorted(lps, reverse=True) and all(math.isfinite(x) for x in lps)
+    [[lp]] = pol.score([rich.text()], ["rewrite H."])
+    assert next(c.logprob for c in r if c.tactic == "rewrite H.") == pytest.approx(lp, abs=1e-3) or \
+        lp < next(c.logprob for c in r if c.tactic == "rewrite H.")  # generated too: the better score
