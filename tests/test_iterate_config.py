@@ -51,3 +51,12 @@ def test_a_lean_run_without_corpus_starts_from_seed_proofs(tmp_path):
     exp.cfg.corpus = str(tmp_path / "lean-corpus")
     assert [p["tactic"] for p in exp.corpus_pairs()] == ["trivial"]
     exp.db.close()
+
+
+def test_bootstrap_policy_is_checked(tmp_path):
+    assert IterateConfig.load(CONFIGS / "default.json").bootstrap_policy == "menu+hyps"
+    assert IterateConfig.load(CONFIGS / "default.json").decode.get("templates") is True
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "bootstrap_policy": "oracle"}))
+    with pytest.raises(ConfigError, match="bad.json: bootstrap_policy must be menu or menu\\+hyps"):
+        IterateConfig.load(bad)

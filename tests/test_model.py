@@ -249,3 +249,18 @@ def test_model_scores_the_states_hypothesis_templates(trained):
     [[lp]] = pol.score([rich.text()], ["rewrite H."])
     assert next(c.logprob for c in r if c.tactic == "rewrite H.") == pytest.approx(lp, abs=1e-3) or \
         lp < next(c.logprob for c in r if c.tactic == "rewrite H.")  # generated too: the better score
+
+
+def test_search_worker_reads_menu_and_templates_from_a_decode_config(trained, coq_available):
+    """``"decode": {"menu": true, "templates": true}`` in a preset means this backend's menu and
+    templates (what ``prover iterate`` and ``prover eval --with-menu --with-hyps`` pass)."""
+    from prover.search import SearchConfig
+    from prover.search_cli import SearchWorker
+    out, _ = trained
+    w = SearchWorker("coq", "model", SearchConfig(), model=str(out), decode={"menu": True, "templates": True,
+                                                                          "k": 2, "max_new_tokens": 8})
+    try:
+        assert w.policy.name == "model+menu+hyps" and w.policy.cfg.templates == "coq"
+        assert "lia." in w.policy.menu
+    finally:
+        w.close()
