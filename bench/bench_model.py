@@ -205,6 +205,13 @@ def main(argv=None) -> int:
     print_ranking("the held-out corpus", menu_ranking(policy, heldout, menu.tactics))
     if args.proofs_db:
         ex = proof_examples(args.proofs_db)
+        if ex:  # generation on in-domain states: the steps of proofs of problems no model trained on
+            gen = [[c.tactic for c in cs] for cs in ModelPolicy(tm, dec, device=policy.device).propose_goals(
+                [e["goals"] for e in ex], args.k)]
+            fixed = [[c.tactic for c in cs] for cs in menu.propose([None] * len(ex), args.k)]
+            (g1, gk), (f1, fk) = exact_match(gen, [e["tactic"] for e in ex]), exact_match(fixed, [e["tactic"] for e in ex])
+            print(f"\nexact match on the test proofs' steps ({len(ex)} steps, k={args.k}, generated only)")
+            print(f"  {'model':<10} {g1:7.3f} {gk:7.3f}\n  {'menu':<10} {f1:7.3f} {fk:7.3f}")
         print_ranking(f"the test proofs of {args.proofs_db} ({len(ex)} steps)", menu_ranking(policy, ex, menu.tactics))
     return 0
 

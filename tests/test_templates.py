@@ -81,3 +81,16 @@ def test_hypothesis_templates_prove_what_the_menu_cannot_on_real_coq(env, tmp_pa
     res = BestFirstSearch(env, MenuPolicy("coq", templates=True), cfg).run(problem)
     assert res.outcome == "proved" and any(t.startswith("rewrite") for t in res.proof)
     assert check_proof(problem, res.proof).accepted
+
+
+def test_every_template_passes_its_backends_cheat_filter():
+    from coq_env.cheat import check_tactic as coq_check
+    from lean_env.cheat import check_tactic as lean_check
+    for t in templates(COQ_STATE, "coq"):
+        assert coq_check(t)
+    lean = State((Goal((Hyp(("h₀",), "∀ x, f x = x + 1"), Hyp(("h₁",), "a ∧ b ∨ c"), Hyp(("n",), "ℕ")),
+                       "¬ f 2 = 4", style="lean"),))
+    ts = templates(lean, "lean")
+    assert "apply h₀" in ts and "rcases h₁ with h₁ | h₁" in ts and "intro h" in ts
+    for t in ts:
+        assert lean_check(t)
