@@ -217,7 +217,11 @@ class CoqEnv(Environment):
             self._cur[-1] = (t, n)
         if re.search(r"^No more goals\.", out, re.M):
             return ProofFinished(new_path)
-        goals = self._goals_from(out)
+        try:
+            goals = self._goals_from(out)
+        except ValueError as e:  # a display this parser does not know: this tactic's failure, not the search's
+            goals = None
+            out = f"{e}"
         if goals is None:
             msg = " ".join(out.split())[:300]
             return TacticError(f"unsupported proof state after tactic: {msg}")

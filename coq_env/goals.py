@@ -68,7 +68,7 @@ def parse_goal(text: str) -> Goal:
     for line in before.split("\n"):
         if not line.strip():
             continue
-        if re.match(r"^\s*\d+ goals?\b|^\s*goal \d+ \(ID", line):
+        if re.match(r"^\s*\d+ (?:focused )?goals?\b|^\s*goal \d+ \(ID", line):
             continue
         indent = len(line) - len(line.lstrip())
         if entries and indent > 2:

@@ -188,3 +188,22 @@ def test_all_minif2f_elaborate_identically_and_477_load(minif2f_coq, coq_availab
             except EnvError:
                 pass
     assert ok == 477
+
+
+def test_shelved_goals_parse_and_the_proof_goes_on(env, tmp_path):
+    """`eexists` shelves an evar: Coq's header becomes "1 focused goal (shelved: 1)". The
+    state is parsed like any other (it once broke the whole search attempt), and the proof
+    goes on from it."""
+    from tests.conftest import write
+    from prover.env import NewState
+    p = parse_file(write(tmp_path / "ex.v", "Theorem ex : exists n : nat, n + 1 = 3 /\\ n = 2.\nProof.\nAdmitted.\n"))
+    root = env.open(p)
+    out = env.apply(root, "eexists.")
+    assert isinstance(out, NewState), out
+    [goal] = out.state.goals
+    assert goal.conclusion.startswith("?") and goal.hyps == ()
+    out = env.apply(out.state, "split.")
+    assert isinstance(out, NewState) and len(out.state.goals) == 2
+    out = env.apply(out.state, "2: reflexivity.")  # instantiates the evar: n := 2
+    assert isinstance(out, NewState) and [g.conclusion for g in out.state.goals] == ["2 + 1 = 3"]
+    assert isinstance(env.apply(out.state, "reflexivity."), ProofFinished)
