@@ -220,8 +220,7 @@ class CoqEnv(Environment):
         try:
             goals = self._goals_from(out)
         except ValueError as e:  # a display this parser does not know: this tactic's failure, not the search's
-            goals = None
-            out = f"{e}"
+            return TacticError(f"unsupported proof state after tactic: {e}")
         if goals is None:
             msg = " ".join(out.split())[:300]
             return TacticError(f"unsupported proof state after tactic: {msg}")

@@ -33,7 +33,7 @@ def cmd_eval(args) -> int:
     from prover.db import DBError, ProofDB
     from prover.model import ModelError, load
     from prover.search import SearchConfig
-    from prover.search_cli import run_search
+    from prover.search_cli import decode_flags, run_search
     if args.policy == "model":
         try:
             load(args.model)
@@ -48,7 +48,7 @@ def cmd_eval(args) -> int:
         return _die(str(e))
     menu = args.policy == "model" and args.with_menu
     hyps = args.policy == "model" and args.with_hyps
-    decode = {k: True for k, on in (("menu", menu), ("templates", hyps)) if on} or None
+    decode = decode_flags(menu, hyps)
     label = args.label or (f"eval:{args.policy}{'+menu' if menu else ''}{'+hyps' if hyps else ''}:"
                            f"{args.model or 'menu'}")
     with db:
@@ -81,10 +81,8 @@ def register(sub, problem_args) -> None:
     e.add_argument("--db", default="runs/eval/proofs.db")
     e.add_argument("--expansions", type=int, default=8, help="expansions per problem (the budget)")
     e.add_argument("--k", type=int, default=None)
-    e.add_argument("--with-menu", action="store_true",
-                   help="model policy: also offer the backend's menu at every state, ranked by the model")
-    e.add_argument("--with-hyps", action="store_true",
-                   help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
+    from prover.search_cli import add_model_extras
+    add_model_extras(e)
     e.add_argument("--max-seconds", type=float, default=120.0)
     e.add_argument("--round", type=int, default=0)
     e.add_argument("--label", default=None, help="policy label in the database")

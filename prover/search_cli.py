@@ -30,6 +30,20 @@ def make_policy(name: str, backend: str, model: str | None = None, **kw):
     raise SystemExit(f"error: unknown policy {name!r} (expected menu, menu+hyps or model)")
 
 
+def decode_flags(menu: bool, hyps: bool) -> dict | None:
+    """The decode options of ``--with-menu`` / ``--with-hyps`` (the worker maps each ``True``
+    to its backend's menu or templates)."""
+    return {k: True for k, on in (("menu", menu), ("templates", hyps)) if on} or None
+
+
+def add_model_extras(p) -> None:
+    """``--with-menu`` and ``--with-hyps``: what the model policy scores besides its own tactics."""
+    p.add_argument("--with-menu", action="store_true",
+                   help="model policy: also offer the backend's menu at every state, ranked by the model")
+    p.add_argument("--with-hyps", action="store_true",
+                   help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
+
+
 class SearchWorker:
     """Per-process state: an environment and a policy, reused across problems."""
 
@@ -160,8 +174,7 @@ def cmd_search(args) -> int:
     with db:
         s = run_search(problems, db, backend=args.backend, policy=args.policy, cfg=cfg,
                        workers=args.workers, round=args.round, model=args.model,
-                       decode={k: True for k, on in (("menu", args.with_menu), ("templates", args.with_hyps))
-                               if on} or None)
+                       decode=decode_flags(args.with_menu, args.with_hyps))
         total_proved = sum(1 for p in problems if any(r["problem"] == p.key for r in db.proofs(p.key)))
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "
@@ -180,9 +193,6 @@ def register(sub, problem_args) -> None:
     p.add_argument("--max-seconds", type=float, default=300.0, help="wall-clock per problem")
     p.add_argument("--k", type=int, default=None, help="candidates per expansion (default: the policy's; the whole menu for menu)")
     p.add_argument("--length-norm", action="store_true", help="order the frontier by mean log-probability")
-    p.add_argument("--with-menu", action="store_true",
-                   help="model policy: also offer the backend's menu at every state, ranked by the model")
-    p.add_argument("--with-hyps", action="store_true",
-                   help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
+    add_model_extras(p)
     p.add_argument("--round", type=int, default=0)
     p.set_defaults(func=cmd_search)

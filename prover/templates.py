@@ -39,8 +39,9 @@ def _is_eq(t: str) -> bool:
     return re.search(r"(?<![<>:])=(?![>])", t) is not None
 
 
-def _coq(goal: Goal) -> list[str]:
-    out: list[str] = []
+def _names(goal: Goal, is_fact, number_types: set[str]) -> tuple[list, list]:
+    """(name, type) of the goal's facts and of its variables of a number type, most recent
+    first; let-bound names and names that are not plain identifiers are skipped."""
     facts, nats = [], []
     for h in goal.hyps:
         if h.body is not None:
@@ -48,11 +49,17 @@ def _coq(goal: Goal) -> list[str]:
         for name in h.names:
             if not _IDENT.match(name):
                 continue
-            if _COQ_FACT.search(_coq_shape(h.type)):
+            if is_fact(h.type):
                 facts.append((name, h.type))
-            elif h.type.strip() in _COQ_NATS:
+            elif h.type.strip() in number_types:
                 nats.append((name, h.type.strip()))
-    for name, t in reversed(facts):  # the most recent hypotheses first
+    return facts[::-1], nats[::-1]
+
+
+def _coq(goal: Goal) -> list[str]:
+    out: list[str] = []
+    facts, nats = _names(goal, lambda t: _COQ_FACT.search(_coq_shape(t)), _COQ_NATS)
+    for name, t in facts:
         body = re.sub(r"^forall\b[^,]*,\s*", "", t.strip())
         implication = t.strip().startswith("forall") or "->" in t
         if _is_eq(body) and "<->" not in body:
@@ -61,7 +68,7 @@ def _coq(goal: Goal) -> list[str]:
             out.append(f"apply {name}.")
         elif "/\\" in t or "\\/" in t or t.strip().startswith("exists") or "<->" in t:
             out.append(f"destruct {name}.")
-    for name, t in reversed(nats):
+    for name, t in nats:
         out += [f"induction {name}.", f"destruct {name}."] if t == "nat" else [f"destruct {name}."]
     c = goal.conclusion.strip()
     if c.startswith("~") or "<>" in c:
@@ -77,17 +84,8 @@ def _coq(goal: Goal) -> list[str]:
 
 def _lean(goal: Goal) -> list[str]:
     out: list[str] = []
-    facts, nats = [], []
-    for h in goal.hyps:
-        for name in h.names:
-            if not _IDENT.match(name) or h.body is not None:
-                continue
-            shape = h.type.replace("→", " ")
-            if _LEAN_FACT.search(shape):
-                facts.append((name, h.type))
-            elif h.type.strip() in _LEAN_NATS:
-                nats.append((name, h.type.strip()))
-    for name, t in reversed(facts):
+    facts, nats = _names(goal, lambda t: _LEAN_FACT.search(t.replace("→", " ")), _LEAN_NATS)
+    for name, t in facts:
         body = re.sub(r"^∀[^,]*,\s*", "", t.strip())
         if _is_eq(body) and "↔" not in body:
             out += [f"rw [{name}]", f"rw [← {name}]", f"rw [{name}] at *"]
@@ -96,7 +94,7 @@ def _lean(goal: Goal) -> list[str]:
         elif "∧" in t or "∨" in t or t.strip().startswith("∃") or "↔" in t:
             out.append(f"obtain ⟨{name}_1, {name}_2⟩ := {name}" if "∨" not in t else f"rcases {name} with {name} | {name}")
         out.append(f"nlinarith [{name}]")
-    for name, t in reversed(nats):
+    for name, _ in nats:
         out += [f"induction {name}", f"cases {name}"]
     c = goal.conclusion.strip()
     if c.startswith("¬") or "≠" in c:
