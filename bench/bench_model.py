@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from coq_env.cheat import CheatError, normalise  # noqa: E402
 from prover.model import TacticModel, load  # noqa: E402
-from prover.model_policy import DecodeConfig, ModelPolicy  # noqa: E402
+from prover.policy.model import DecodeConfig, ModelPolicy  # noqa: E402
 from prover.policy import MenuPolicy, scored_menu  # noqa: E402
 from prover.train import TrainConfig, collate, encode_all, read_examples, toy_examples, train  # noqa: E402
 

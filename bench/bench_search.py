@@ -20,14 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coq_env.problems import load_dir  # noqa: E402
 from prover.db import ProofDB  # noqa: E402
 from prover.search import SearchConfig  # noqa: E402
-from prover.search_cli import run_search  # noqa: E402
+from prover.policy import PolicySpec  # noqa: E402
+from prover.search.runner import run_search  # noqa: E402
 
 
 def timed_search(problems, workers: int, expansions: int, db_path: Path) -> dict:
     cfg = SearchConfig(max_expansions=expansions, tactic_timeout=2.0, max_seconds=60)
     with ProofDB(db_path) as db:
         t0 = time.time()
-        s = run_search(problems, db, backend="coq", policy="menu", cfg=cfg, workers=workers, progress=False)
+        s = run_search(problems, db, backend="coq", spec=PolicySpec.named("menu"), cfg=cfg, workers=workers, progress=False)
         wall = time.time() - t0
         db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         proved = s.proved

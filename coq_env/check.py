@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from prover.check import Verdict
+from prover.check import Verdict, check_text
 
 from .cheat import CheatError, check_tactic
 from .env import PRELUDE
@@ -157,7 +157,5 @@ def check_proof(problem, proof, timeout: float = 300.0) -> Verdict:
         tactics = [check_tactic(t) for t in proof]
     except CheatError as e:
         return Verdict(False, f"refused tactic: {e}")
-    with tempfile.TemporaryDirectory(prefix="prover-proof-") as tmp:
-        f = Path(tmp) / f"{problem.name}.v"
-        f.write_text(render_proof(problem, tactics), encoding="utf-8")
-        return check_file(f, theorem=problem.name, timeout=timeout, problem=problem)
+    return check_text(render_proof(problem, tactics), f"{problem.name}.v", check_file,
+                      theorem=problem.name, timeout=timeout, problem=problem)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import select
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
+
+from prover.process import kill_group, popen, rss_mb
 
 _PROMPT = re.compile(rb"<prompt>(\S*) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
 _TAGS = re.compile(r"</?(?:infomsg|warning|prompt)>")
@@ -51,20 +51,10 @@ class Coqtop:
     def __init__(self, mem_limit_mb: int = 4096, args: tuple[str, ...] = ()):
         self.exe = find_coqtop()
         self.mem_limit_mb = mem_limit_mb
-        limit = mem_limit_mb * 1024 * 1024
-
-        def _limits():
-            os.setsid()
-            if limit > 0:
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
         # micromega (lia, nra...) writes cache files into the working directory: keep them out of the way
         self._cwd = tempfile.TemporaryDirectory(prefix="prover-coqtop-")
-        self.proc = subprocess.Popen(
-            [self.exe, "-emacs", "-quiet", *args], cwd=self._cwd.name,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            preexec_fn=_limits, bufsize=0,
-        )
+        self.proc = popen([self.exe, "-emacs", "-quiet", *args], mem_limit_mb=mem_limit_mb, cwd=self._cwd.name,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
         self._buf = b""
         self.state = 0
         self.proof = ""
@@ -79,14 +69,7 @@ class Coqtop:
         return self.proc.poll() is None
 
     def rss_mb(self) -> float:
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return 0.0
+        return rss_mb(self.proc.pid)
 
     def send(self, sentence: str, timeout: float = 60.0) -> tuple[str, int, str]:
         """Send one sentence (must be a single line) and wait for Coq's next prompt."""
@@ -135,12 +118,7 @@ class Coqtop:
                 self._buf += chunk
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-            self.proc.wait()
+        kill_group(self.proc)
         self._cwd.cleanup()
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ import re
 from prover.env import (EnvError, Environment, Goal, NewState, Outcome, ProofFinished,
                         State, TacticError, TacticTimeout)
 from prover.problems import Problem
+from prover.process import retry_once
 
 from . import goals as G
 from .cheat import CheatError, check_tactic, normalise
@@ -180,23 +181,24 @@ class CoqEnv(Environment):
         except CheatError as e:
             return TacticError(str(e), refused=True)
         path = self.proof_of(state)
-        for attempt in (0, 1):
-            try:
-                if self.coq is None or not self.coq.alive():
-                    self._restart()
-                elif self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
-                    self._restart()
-                self._goto(path)
-                return self._run(path, t, timeout)
-            except CoqHang:
+
+        def attempt() -> Outcome:
+            if self.coq is None or not self.coq.alive():
                 self._restart()
-                return TacticTimeout(timeout)
-            except CoqDied as e:
+            elif self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
                 self._restart()
-                if attempt:
-                    return TacticError(f"Coq process died: {e}")
-                # killed from outside, or by this tactic: rebuilt; one more try tells which
-        raise AssertionError("unreachable")
+            self._goto(path)
+            return self._run(path, t, timeout)
+
+        # killed from outside, or by this tactic: rebuilt; one more try tells which
+        try:
+            return retry_once(attempt, CoqDied, before_retry=self._restart)
+        except CoqHang:
+            self._restart()
+            return TacticTimeout(timeout)
+        except CoqDied as e:
+            self._restart()
+            return TacticError(f"Coq process died: {e}")
 
     def _run(self, path: tuple[str, ...], t: str, timeout: float) -> Outcome:
         coq = self.coq

@@ -43,7 +43,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from prover.corpus import split_of
+from prover.corpus import split_of, write_corpus, write_summary
 from prover.env import Goal, goals_text
 
 from . import goals as G
@@ -545,23 +545,18 @@ def _merge(out: Path) -> dict:
         except (OSError, json.JSONDecodeError):
             continue
     records.sort(key=lambda r: r["file"])
-    counts = {"train": 0, "heldout": 0}
-    handles = {k: open(out / f"{k}.jsonl.tmp", "w") for k in counts}
-    try:
+
+    def pairs():
         for r in records:
             data = _marker(out, r["file"]).with_suffix(".jsonl")
             if not data.is_file():
                 continue
-            with open(data) as f:
+            with open(data, encoding="utf-8") as f:
                 for line in f:
                     if line.strip():
-                        handles[r["split"]].write(line if line.endswith("\n") else line + "\n")
-                        counts[r["split"]] += 1
-    finally:
-        for h in handles.values():
-            h.close()
-    for k in counts:
-        os.replace(out / f"{k}.jsonl.tmp", out / f"{k}.jsonl")
+                        yield {**json.loads(line), "split": r["split"]}
+
+    counts = write_corpus(pairs(), out)
 
     def total(key):
         return sum(r[key] for r in records)
@@ -600,7 +595,8 @@ def _merge(out: Path) -> dict:
 
 def trace_corpus(out_dir: str | Path, files: list[str] | str | None = None, workers: int = 2,
                  timeout: float = 20.0, limit_files: int | None = None, progress: bool = True,
-                 roots: list[str] | None = None, file_budget: float = 300.0) -> dict:
+                 roots: list[str] | None = None, file_budget: float = 300.0,
+                 engine: str = "local") -> dict:
     """Trace the installed Coq sources (or ``files``: paths, directories or globs on the
     relative names) into ``out_dir``; files already done there are skipped. Returns the
     summary written to ``summary.json``."""
@@ -622,8 +618,8 @@ def trace_corpus(out_dir: str | Path, files: list[str] | str | None = None, work
     if progress and todo:
         from tqdm import tqdm
         bar = tqdm(total=len(todo), desc="trace", unit="file", file=sys.stderr)
-    from prover.workers import WorkerPool
-    pool = WorkerPool(min(workers, max(1, len(todo))), _worker_init, (cfg, str(out)))
+    from prover.engines import make_pool
+    pool = make_pool(engine, min(workers, max(1, len(todo))), _worker_init, (cfg, str(out)))
     for src, res in pool.imap(_trace_job, todo):
         if "error" in res:
             errors[src.rel] = res["error"]
@@ -640,5 +636,5 @@ def trace_corpus(out_dir: str | Path, files: list[str] | str | None = None, work
         "worker_errors": errors, "pairs": pairs_now, "workers": workers, "timeout": timeout,
         "file_budget": file_budget, "wall_seconds": round(time.time() - t0, 1),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    write_summary(out, summary)
     return summary

@@ -219,7 +219,7 @@ NATIVE = {"native_decide", "native"}
 TACTIC_HEAD_SYMBOLS = {"·", ".", "(", "{"}
 
 
-def normalize(tactic: str) -> str:
+def normalise(tactic: str) -> str:
     """Drop surrounding blank lines and the first line's indentation (from every line)."""
     lines = tactic.strip("\n").rstrip().split("\n")
     first = lines[0]
@@ -238,7 +238,7 @@ def check_tactic(tactic: str, allow_native_decide: bool = False) -> str:
     bad = [c for c in tactic if (ord(c) < 32 and c != "\n") or ord(c) == 127 or c in "\u2028\u2029"]
     if bad:
         raise CheatError(f"control character {bad[0]!r}")
-    text = normalize(tactic)
+    text = normalise(tactic)
     lines = text.split("\n")
     if lines[0][:1].isspace():
         raise CheatError("inconsistent indentation of the first line")

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from prover.check import Verdict
+from prover.check import Verdict, check_text
 
 from . import cheat, paths
 
@@ -129,8 +129,12 @@ def with_axiom_command(text: str, name: str) -> tuple[str, int]:
     return body + f"#print axioms {name}\n", body.count("\n") + 1
 
 
-def check_file(path, theorem: str | None = None, timeout: float = 300.0) -> Verdict:
+def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None) -> Verdict:
+    """Check ``path`` with a fresh Lean and the axioms of ``theorem`` (default: ``problem``'s
+    name when a problem is given, else the last theorem of the file)."""
     path = Path(path)
+    if theorem is None and problem is not None:
+        theorem = problem.name
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -168,7 +172,7 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0) -> Verd
     return verdict
 
 
-def proof_text(problem, proof) -> str:
+def render_proof(problem, proof) -> str:
     """The file for ``problem`` proved by the tactic list ``proof`` (each tactic filtered)."""
     lines = []
     for k, tac in enumerate(proof, start=1):
@@ -185,10 +189,7 @@ def check_proof(problem, proof, timeout: float = 300.0) -> Verdict:
     if not proof:
         return Verdict(False, "empty proof")
     try:
-        text = proof_text(problem, proof)
+        text = render_proof(problem, proof)
     except cheat.CheatError as e:
         return Verdict(False, str(e))
-    with tempfile.TemporaryDirectory(prefix="lean_proof_") as tmp:
-        path = Path(tmp) / f"{problem.name}.lean"
-        path.write_text(text, encoding="utf-8")
-        return check_file(path, theorem=problem.name, timeout=timeout)
+    return check_text(text, f"{problem.name}.lean", check_file, theorem=problem.name, timeout=timeout)

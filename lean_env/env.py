@@ -6,7 +6,7 @@ id) and then ``statement := by sorry`` in that env; the sorry's proof state is t
 
 ``apply(state, tactic)`` runs one tactic in the REPL's tactic mode on the proof state
 the current process holds for ``state``. For every State handed out the environment
-remembers its tactic path from the root; the :class:`~lean_env.repl.Replayer` maps paths
+remembers its tactic path from the root; the :class:`~lean_env.replay.Replayer` maps paths
 to REPL ids and rebuilds them after a restart (timeout, crash, memory recycle), so
 states can be extended in any order, including after the process was replaced.
 
@@ -27,11 +27,13 @@ from dataclasses import dataclass
 
 from prover.env import (EnvError, Environment, NewState, Outcome, ProofFinished, State,
                         TacticError, TacticTimeout)
+from prover.process import retry_once
 
 from . import cheat, paths
 from .goals import GoalParseError, parse_goals
-from .repl import (LeanRepl, ReplayError, ReplCrashed, ReplError,
-                   ReplNotInstalled, Replayer, ReplTimeout, TacticResponse, first_error)
+from .protocol import ReplCrashed, ReplError, ReplNotInstalled, ReplTimeout, TacticResponse
+from .repl import LeanRepl
+from .replay import ReplayError, Replayer, first_error
 
 
 @dataclass
@@ -71,7 +73,7 @@ class LeanEnv(Environment):
         self._nodes = {}
         self.replayer.recycle_if_needed()
         try:
-            info = self._retry(lambda: self.replayer.root(problem.header, problem.statement))
+            info = retry_once(lambda: self.replayer.root(problem.header, problem.statement), ReplCrashed)
         except (ReplayError, ReplNotInstalled) as e:
             raise EnvError(f"{problem.name}: {e}") from None
         except ReplError as e:
@@ -102,7 +104,7 @@ class LeanEnv(Environment):
             return self.repl.tactic(tactic, ps, timeout=seconds), gen
 
         try:
-            ans, gen = self._retry(step)
+            ans, gen = retry_once(step, ReplCrashed)
         except ReplTimeout as e:
             return TacticTimeout(e.seconds)
         except ReplCrashed as e:
@@ -124,13 +126,6 @@ class LeanEnv(Environment):
             self.repl.close()
 
     # ------------------------------------------------------------------ helpers
-    def _retry(self, fn):
-        """Run ``fn``; if the process died under it, run it once more in a fresh process."""
-        try:
-            return fn()
-        except ReplCrashed:
-            return fn()
-
     def raw_goals(self, state: State) -> tuple[str, ...]:
         """The goals exactly as Lean printed them (with ``case`` tags)."""
         return self._nodes[state.id].raw_goals

@@ -6,20 +6,20 @@ verbatim: imports, options, opens); the statement runs from ``theorem`` up to, n
 including, the ``:=`` that starts the proof (the first ``:=`` outside brackets, found on
 Lean tokens so that ``:=`` inside comments or a binder's default value does not count).
 
-Default directory: ``$PROVER_DATA_DIR/minif2f-lean4`` if that variable is set, else
-``<repo>/../shared/data/minif2f-lean4``. ``directory`` may be the miniF2F root (holding
-``MiniF2F/``), the ``MiniF2F`` folder, or a flat folder of ``.lean`` files (split "").
+Default directory: ``prover.paths.dataset("minif2f-lean4")`` (``$PROVER_DATA_DIR``, else
+``../shared/data``, else ``data/external`` where ``make data`` downloads). ``directory``
+may be the miniF2F root (holding ``MiniF2F/``), the ``MiniF2F`` folder, or a flat folder
+of ``.lean`` files (split "").
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from prover import paths as data_paths
 from prover.problems import Problem, ProblemError
 
 from .cheat import CheatError, tokenize
 
-REPO = Path(__file__).resolve().parent.parent
 SPLITS = {"valid": "Valid", "test": "Test"}
 DECL_KEYWORDS = ("theorem", "lemma")
 _OTHER_DECLS = {"def", "abbrev", "instance", "example", "axiom", "structure", "inductive",
@@ -28,10 +28,7 @@ _OPEN, _CLOSE = set("([{⟨⦃⟦"), set(")]}⟩⦄⟧")
 
 
 def default_directory() -> Path:
-    env = os.environ.get("PROVER_DATA_DIR")
-    if env:
-        return Path(env) / "minif2f-lean4"
-    return REPO.parent / "shared" / "data" / "minif2f-lean4"
+    return data_paths.dataset("minif2f-lean4")
 
 
 def parse_text(text: str, path: str = "<text>", split: str = "") -> Problem:

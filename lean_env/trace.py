@@ -26,6 +26,7 @@ from typing import Iterable
 
 from lean_env.cheat import CheatError, check_tactic
 from lean_env.goals import GoalParseError, parse_goals
+from prover import corpus
 from prover.corpus import split_of
 from prover.env import goals_text
 
@@ -69,25 +70,6 @@ def pairs_from_theorems(theorems: Iterable, stats: Counter | None = None) -> lis
     return out
 
 
-def write_corpus(records: list[dict], out: str | Path, stats: Counter, source: dict) -> dict:
-    """``train.jsonl``, ``heldout.jsonl`` and ``summary.json`` under ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    counts = Counter(r["split"] for r in records)
-    for split in ("train", "heldout"):
-        tmp = out / f"{split}.jsonl.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            for r in records:
-                if r["split"] == split:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        tmp.replace(out / f"{split}.jsonl")
-    summary = {"backend": "lean", "source": source,
-               "pairs": {"train": counts["train"], "heldout": counts["heldout"]},
-               "files": len({r["file"] for r in records}), "stats": dict(stats)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-    return summary
-
-
 def trace_repo(out: str | Path, url: str = MATHLIB_URL, commit: str | None = None,
                build_deps: bool = False) -> dict:
     """Trace ``url`` at ``commit`` with LeanDojo and write the corpus to ``out``. LeanDojo
@@ -102,7 +84,10 @@ def trace_repo(out: str | Path, url: str = MATHLIB_URL, commit: str | None = Non
     traced = trace(LeanGitRepo(url, commit), build_deps=build_deps)
     stats: Counter = Counter()
     records = pairs_from_theorems(traced.get_traced_theorems(), stats)
-    summary = write_corpus(records, out, stats, {"url": url, "commit": commit})
+    summary = {"backend": "lean", "source": {"url": url, "commit": commit},
+               "pairs": {},  # filled by write_corpus: {"train": .., "heldout": ..}
+               "files": len({r["file"] for r in records}), "stats": dict(stats)}
+    corpus.write_corpus(records, out, summary)
     summary["wall_seconds"] = round(time.time() - t0, 1)
     return summary
 

@@ -1,29 +1,143 @@
-"""Pick a backend by name: its environment class. The rest of the pipeline asks here."""
+"""Backends: everything the pipeline needs from one proof assistant, found by name.
+
+A backend is one object (a :class:`Backend`) registered under its name. The search, the
+policies, the database, training, evaluation and the command line ask this registry and
+never import ``coq_env`` or ``lean_env`` themselves, nor compare a backend's name: adding a
+proof assistant is one package with one ``backend.py`` plus one line in ``REGISTRY``.
+
+What a backend provides (each a method or attribute of :class:`Backend`):
+  * ``make_env(**kw)``: an :class:`prover.env.Environment` (one prover process);
+  * ``check_available()``: raises :class:`prover.env.EnvError` with one line saying what to
+    install when the proof assistant cannot run here;
+  * ``load_problems(...)`` and ``parse_problem(path)``: problem files into
+    :class:`prover.problems.Problem`;
+  * ``check_file``, ``check_proof``, ``render_proof``, ``comment``: the independent
+    verdict and the proof file it reads;
+  * ``menu`` and ``templates(goal)``: the automation menu and the tactics naming a goal's
+    own hypotheses (candidate sources of the policies);
+  * ``refusal(tactic)`` and ``normalise(tactic)``: the cheat filter and the one canonical
+    spelling of a tactic (the spelling stored proofs, and so the model, use);
+  * ``trace(out, ...)`` and ``auto_trace``: the corpus tracer, and whether ``prover
+    iterate`` may run it by itself when a run's corpus is missing.
+
+Invariants: ``get(name).name == name``; ``normalise`` is idempotent; a tactic for which
+``refusal`` returns a reason never reaches the proof assistant.
+"""
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from prover.env import Environment, Goal
+    from prover.problems import Problem
+
+# name -> "module:attribute" of the backend object. One line per backend.
+REGISTRY: dict[str, str] = {
+    "coq": "coq_env.backend:BACKEND",
+    "lean": "lean_env.backend:BACKEND",
+}
+DEFAULT = "coq"
+
+
+class UnknownBackend(ValueError):
+    """No backend of that name is registered."""
+
+
+class Backend:
+    """The base every backend subclasses; the defaults are what a backend without that part
+    gives (no menu, no templates, no tracer)."""
+
+    name: str = "?"
+    dataset: str = ""                  # its problems' folder under the data directory (prover.paths)
+    menu: tuple[str, ...] = ()         # the automation menu, closing tactics first
+    auto_trace: bool = False           # ``prover iterate`` traces the corpus itself when missing
+
+    # -- the prover ----------------------------------------------------------------------
+    def check_available(self) -> None:
+        """Raise EnvError (one line: what to install) when the proof assistant cannot run."""
+
+    def make_env(self, **kw) -> "Environment":
+        raise NotImplementedError
+
+    # -- problems ------------------------------------------------------------------------
+    def load_problems(self, directory=None, split: str | None = None, limit: int | None = None,
+                      on_error=None) -> list["Problem"]:
+        raise NotImplementedError
+
+    def parse_problem(self, path) -> "Problem":
+        raise NotImplementedError
+
+    # -- the verdict ---------------------------------------------------------------------
+    def check_file(self, path, theorem: str | None = None, timeout: float = 300.0, problem=None):
+        raise NotImplementedError
+
+    def check_proof(self, problem, proof: Sequence[str], timeout: float = 300.0):
+        raise NotImplementedError
+
+    def render_proof(self, problem, proof: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def comment(self, text: str) -> str:
+        """``text`` as a one-line comment of the proof file's language."""
+        raise NotImplementedError
+
+    # -- tactics -------------------------------------------------------------------------
+    def normalise(self, tactic: str) -> str:
+        return tactic.strip()
+
+    def refusal(self, tactic: str) -> str | None:
+        """Why the cheat filter refuses ``tactic``, or None when it may run."""
+        return None
+
+    def templates(self, goal: "Goal") -> list[str]:
+        """Tactics naming ``goal``'s own hypotheses and variables (none by default)."""
+        return []
+
+    # -- the corpus ----------------------------------------------------------------------
+    def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
+        """Trace this backend's library into a corpus at ``out`` (``prover.corpus`` format).
+        Returns ``{"ok": bool, "brief": dict, "summary": dict}``; raises EnvError when the
+        tracer cannot run here and ValueError for an option it does not take."""
+        from prover.env import EnvError
+        raise EnvError(f"the {self.name} backend has no tracer")
+
+    def __repr__(self) -> str:
+        return f"<backend {self.name}>"
+
+
+_LOADED: dict[str, Backend] = {}
+
+
+def names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def get(backend: "str | Backend") -> Backend:
+    """The registered backend of that name (a Backend is returned as it is)."""
+    if isinstance(backend, Backend):
+        return backend
+    if backend not in _LOADED:
+        where = REGISTRY.get(backend)
+        if where is None:
+            raise UnknownBackend(f"unknown backend {backend!r} (expected one of {', '.join(names())})")
+        module, attr = where.split(":")
+        obj = getattr(importlib.import_module(module), attr)
+        if obj.name != backend:
+            raise UnknownBackend(f"{where} registers {obj.name!r}, not {backend!r}")
+        _LOADED[backend] = obj
+    return _LOADED[backend]
 
 
 def check_available(backend: str) -> None:
     """Raise EnvError with one line saying what to install when ``backend`` cannot run here."""
     from prover.env import EnvError
-    if backend == "coq":
-        from coq_env.coqtop import CoqMissing, find_coqtop
-        try:
-            find_coqtop()
-        except CoqMissing as e:
-            raise EnvError(str(e)) from None
-    elif backend == "lean":
-        from lean_env.paths import NOT_INSTALLED, default_repl_command, repl_binary
-        if default_repl_command() is None or not repl_binary().exists():
-            raise EnvError(NOT_INSTALLED)
-    else:
-        raise EnvError(f"unknown backend {backend!r} (expected coq or lean)")
+    try:
+        b = get(backend)
+    except UnknownBackend as e:
+        raise EnvError(str(e)) from None
+    b.check_available()
 
 
-def make_env(backend: str, **kw):
-    if backend == "coq":
-        from coq_env.env import CoqEnv
-        return CoqEnv(**kw)
-    if backend == "lean":
-        from lean_env.env import LeanEnv
-        return LeanEnv(**kw)
-    raise ValueError(f"unknown backend {backend!r} (expected coq or lean)")
+def make_env(backend: str, **kw) -> "Environment":
+    return get(backend).make_env(**kw)

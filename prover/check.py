@@ -1,10 +1,13 @@
 """The independent verdict: a proof counts only when a fresh proof-assistant process
 accepts the whole file and its axioms are on the allow-list. The search's own view never
-counts. Each backend provides ``check_file``; this module dispatches and formats.
+counts. Each backend provides ``check_file``; this module dispatches by the registry,
+holds the verdict type and writes a proof to the temporary file every backend checks.
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -17,31 +20,28 @@ class Verdict:
         return "accepted" if self.accepted else f"rejected: {self.reason}"
 
 
-def check_file(path, backend: str = "coq", theorem: str | None = None, timeout: float = 300.0) -> Verdict:
-    if backend == "coq":
-        from coq_env.check import check_file as impl
-    elif backend == "lean":
-        from lean_env.check import check_file as impl
-    else:
-        raise ValueError(f"unknown backend {backend!r} (expected coq or lean)")
-    return impl(path, theorem=theorem, timeout=timeout)
+def check_file(path, backend: str = "coq", theorem: str | None = None, timeout: float = 300.0,
+               problem=None) -> Verdict:
+    from prover import backends
+    return backends.get(backend).check_file(path, theorem=theorem, timeout=timeout, problem=problem)
 
 
 def check_proof(problem, proof, timeout: float = 300.0) -> Verdict:
     """Write ``problem`` with ``proof`` (a list of tactics) to a file and check it."""
-    if problem.backend == "coq":
-        from coq_env.check import check_proof as impl
-    elif problem.backend == "lean":
-        from lean_env.check import check_proof as impl
-    else:
-        raise ValueError(f"unknown backend {problem.backend!r}")
-    return impl(problem, proof, timeout=timeout)
+    from prover import backends
+    return backends.get(problem.backend).check_proof(problem, proof, timeout=timeout)
 
 
 def render_proof(problem, proof) -> str:
     """The complete proof file for ``problem`` and ``proof`` (tactics), as the backend checks it."""
-    if problem.backend == "coq":
-        from coq_env.check import render_proof as impl
-    else:
-        from lean_env.check import render_proof as impl
-    return impl(problem, proof)
+    from prover import backends
+    return backends.get(problem.backend).render_proof(problem, list(proof))
+
+
+def check_text(text: str, filename: str, check, **kw) -> Verdict:
+    """Write ``text`` to ``filename`` in a fresh temporary directory and return
+    ``check(path, **kw)``: every backend's ``check_proof`` checks its rendered file this way."""
+    with tempfile.TemporaryDirectory(prefix="prover-proof-") as tmp:
+        path = Path(tmp) / filename
+        path.write_text(text, encoding="utf-8")
+        return check(path, **kw)

@@ -36,13 +36,21 @@ class Hyp:
 
     def text(self, style: str = "coq") -> str:
         """Coq's layout ``x, y : T`` / ``n := v : T``, or Lean's ``x y : T`` / ``n : T := v``."""
-        if style == "lean":
-            line = f"{' '.join(self.names)} : {self.type}"
-            return line if self.body is None else f"{line} := {self.body}"
-        head = ", ".join(self.names)
-        if self.body is not None:
-            return f"{head} := {self.body} : {self.type}"
-        return f"{head} : {self.type}"
+        return HYP_LAYOUTS[style](self)
+
+
+def _comma_layout(h: Hyp) -> str:
+    head = ", ".join(h.names)
+    return f"{head} : {h.type}" if h.body is None else f"{head} := {h.body} : {h.type}"
+
+
+def _space_layout(h: Hyp) -> str:
+    line = f"{' '.join(h.names)} : {h.type}"
+    return line if h.body is None else f"{line} := {h.body}"
+
+
+# a goal's ``style``: the layout its proof assistant prints hypotheses in
+HYP_LAYOUTS = {"coq": _comma_layout, "lean": _space_layout}
 
 
 @dataclass(frozen=True)

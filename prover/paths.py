@@ -1,6 +1,6 @@
-"""Where the project finds third-party data: ``../shared/data`` beside the repository,
-or ``$PROVER_DATA_DIR``; ``make data`` downloads the same repositories there for users
-who have no shared folder (see ``data/fetch.sh``)."""
+"""Where the project finds third-party data, for every backend: ``$PROVER_DATA_DIR``, else
+``../shared/data`` beside the repository, else ``data/external``, where ``make data``
+downloads the same repositories for users who have no shared folder (``data/fetch.sh``)."""
 from __future__ import annotations
 
 import os
@@ -20,4 +20,5 @@ def data_dir() -> Path:
 
 
 def dataset(name: str) -> Path:
+    """The folder of one data set (``minif2f-coq``, ``minif2f-lean4``...)."""
     return data_dir() / name

@@ -2,8 +2,8 @@
 
 A problem keeps exactly what is needed to restate the theorem in a fresh file: the
 header (imports, scopes, auxiliary definitions) and the statement up to, not including,
-its proof. Proof text in the source is dropped. Backends load problems from their own
-file formats (``coq_env.problems``, ``lean_env.problems``) into this one type.
+its proof. Proof text in the source is dropped. Each backend loads problems from its own
+file format into this one type (``Backend.load_problems``).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class ProblemError(ValueError):
 class Problem:
     name: str          # theorem name, unique within a split
     split: str         # "valid", "test", or "" for a flat directory
-    backend: str       # "coq" or "lean"
+    backend: str       # the registered backend's name (prover.backends)
     header: str        # imports, scopes and definitions before the statement
     statement: str     # the theorem sentence, without proof
     path: str = ""     # the file it came from
@@ -32,14 +32,15 @@ class Problem:
 
 def load_problems(backend: str, directory: str | Path | None = None, split: str | None = None,
                   limit: int | None = None, on_error=None) -> list[Problem]:
-    """Load problems of ``backend`` from ``directory`` (default: the shared miniF2F copy).
+    """Load problems of ``backend`` from ``directory`` (default: its miniF2F copy).
 
     ``on_error(path, message)`` is called for each malformed file (default: raise).
     """
-    if backend == "coq":
-        from coq_env.problems import load_dir
-    elif backend == "lean":
-        from lean_env.problems import load_dir
-    else:
-        raise ValueError(f"unknown backend {backend!r} (expected coq or lean)")
-    return load_dir(directory, split=split, limit=limit, on_error=on_error)
+    from prover import backends
+    return backends.get(backend).load_problems(directory, split=split, limit=limit, on_error=on_error)
+
+
+def parse_problem(backend: str, path: str | Path) -> Problem:
+    """One problem file of ``backend``; ProblemError names the file when it is malformed."""
+    from prover import backends
+    return backends.get(backend).parse_problem(path)

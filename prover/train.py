@@ -187,7 +187,7 @@ def norm_tactic(t: str) -> str:
 def evaluate(tm: TacticModel, heldout_enc, heldout_ex, cfg: TrainConfig, device) -> dict:
     """Held-out loss (mean over target tokens) and exact match: greedy top-1, sampler top-k."""
     import torch
-    from prover.model_policy import DecodeConfig, ModelPolicy
+    from prover.policy.model import DecodeConfig, ModelPolicy
     model = tm.model
     was_training = model.training
     model.eval()

@@ -9,19 +9,12 @@ skipped by the REPL and produce no answer. Answers are the JSON objects of the
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from prover.paths import dataset
 
-
-def data_dir() -> Path:
-    env = os.environ.get("PROVER_DATA_DIR")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-TRANSCRIPTS = data_dir() / "lean-repl-transcripts" / "test"
+TRANSCRIPTS = dataset("lean-repl-transcripts") / "test"
 
 
 def split_requests(text: str) -> list[dict]:

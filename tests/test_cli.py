@@ -52,7 +52,7 @@ def test_lean_runs_say_what_to_install(tmp_path):
     import pytest
     if shutil.which("lake"):
         pytest.skip("lean is installed here")
-    from prover.iterate import RUNS
+    from prover.loop.iterate import RUNS
     for args in (["iterate", "--config", "data/configs/tiny.json", "--backend", "lean"],
                  ["iterate", "--config", "data/configs/lean.json", "--name", "lean-missing-test"],
                  ["search", "--backend", "lean", "--split", "valid", "--db", str(tmp_path / "x.db")]):

@@ -19,9 +19,10 @@ import pytest
 from prover.browse import serve
 from prover.check import Verdict
 from prover.db import TABLES, DBError, ProofDB
-from prover.db_cli import add_db_parser
+from prover.db.render import tree_text
+from prover.cli.db import register as add_db_parser
 from prover.problems import Problem
-from prover.search_tree import Edge, EdgeOutcome, Node, SearchResult, Status
+from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
 PROBLEMS = [
     Problem("add_zero", "valid", "coq", "Require Import Arith.",
@@ -219,7 +220,7 @@ def test_best_proofs_picks_shortest(filled):
 
 def test_tree_text(filled):
     _, db, ids = filled
-    text = db.tree_text(ids["mul1"])
+    text = tree_text(db, ids["mul1"])
     lines = text.splitlines()
     assert "valid/mul_one" in lines[0] and "proved" in lines[0]
     by_tactic = {t: next(line for line in lines if t in line)
@@ -237,7 +238,7 @@ def test_tree_text(filled):
         assert by_tactic[tactic].lstrip().startswith("* ")
     assert not by_tactic["bad_tactic_0."].lstrip().startswith("*")
 
-    failed = db.tree_text(ids["hard0"])
+    failed = tree_text(db, ids["hard0"])
     assert "timeout" in failed and "refused" in failed and "* " not in failed
 
 
@@ -246,7 +247,7 @@ def test_tree_text_truncates_long_messages(tmp_path):
     result = failed_result("valid/x")
     result.edges.append(Edge("r", "long", -1.0, EdgeOutcome.ERROR, message="x" * 500))
     aid = db.record_attempt(result, db.start_run({}), 0, "model", {}, None)
-    line = next(line for line in db.tree_text(aid).splitlines() if "long" in line)
+    line = next(line for line in tree_text(db, aid).splitlines() if "long" in line)
     assert len(line) < 150 and line.endswith("…")
     db.close()
 
@@ -254,7 +255,7 @@ def test_tree_text_truncates_long_messages(tmp_path):
 def test_unknown_attempt(filled):
     _, db, _ = filled
     with pytest.raises(DBError, match="no attempt with id 999"):
-        db.tree_text(999)
+        tree_text(db, 999)
 
 
 def test_export_jsonl(filled):
@@ -352,9 +353,12 @@ def test_cli_proofs_lean(filled, capsys):
     path, _, _ = filled
     assert run_cli("db", "proofs", path, "--problem", "test/hard", "--all") == 0
     out = capsys.readouterr().out
-    assert "import Mathlib\ntheorem hard (a b : ℕ) : a + b = b + a := by\n" \
+    # the same file the Lean checker reads (lean_env.check.render_proof): this used to fall
+    # back to a hand-made layout because prover.check imported a function that did not exist
+    assert "import Mathlib\n\ntheorem hard (a b : ℕ) : a + b = b + a := by\n" \
            "  exact Nat.add_comm a b\n" in out
     assert "rejected: uses axiom sorryAx" in out
+    assert out.startswith("-- test/hard attempt")
 
 
 def test_cli_tree(filled, capsys):

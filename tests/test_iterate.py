@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from prover.iterate import Experiment, IterateConfig
+from prover.loop.iterate import Experiment, IterateConfig
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = REPO / "data" / "configs" / "tiny.json"

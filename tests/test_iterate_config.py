@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from prover.iterate import ConfigError, Experiment, IterateConfig
+from prover.policy import model_spec
+from prover.loop.iterate import ConfigError, Experiment, IterateConfig
 
 CONFIGS = Path(__file__).resolve().parent.parent / "data" / "configs"
 
@@ -19,7 +20,7 @@ def test_presets_load(name):
 
 def test_lean_preset_needs_no_coq_corpus():
     cfg = IterateConfig.load(CONFIGS / "lean.json")
-    assert cfg.backend == "lean" and cfg.bootstrap_menu_expansions > 0 and cfg.decode.get("menu") is True
+    assert cfg.backend == "lean" and cfg.bootstrap_menu_expansions > 0 and "menu" in model_spec(None, cfg.decode).sources
 
 
 def _corpus(path: Path, backend: str | None):
@@ -55,7 +56,7 @@ def test_a_lean_run_without_corpus_starts_from_seed_proofs(tmp_path):
 
 def test_bootstrap_policy_is_checked(tmp_path):
     assert IterateConfig.load(CONFIGS / "default.json").bootstrap_policy == "menu+hyps"
-    assert IterateConfig.load(CONFIGS / "default.json").decode.get("templates") is True
+    assert "templates" in model_spec(None, IterateConfig.load(CONFIGS / "default.json").decode).sources
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "x", "bootstrap_policy": "oracle"}))
     with pytest.raises(ConfigError, match="bad.json: bootstrap_policy must be menu or menu\\+hyps"):

@@ -9,7 +9,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import lean_transcripts as T  # noqa: E402
-from lean_env.cheat import CheatError, check_tactic, is_allowed, normalize, tokenize  # noqa: E402
+from lean_env.cheat import CheatError, check_tactic, is_allowed, normalise, tokenize  # noqa: E402
 
 CHEATS = [
     "sorry", "admit", "exact sorry", "  sorry", "simp; sorry", "have h : False := by sorry",
@@ -77,8 +77,8 @@ def test_recorded_tactics_pass_unless_they_cheat():
     assert seen >= 50
 
 
-def test_normalize_and_tokens():
-    assert normalize("  intro x\n    simp\n") == "intro x\n  simp"
+def test_normalise_and_tokens():
+    assert normalise("  intro x\n    simp\n") == "intro x\n  simp"
     kinds = [t.kind for t in tokenize('h.1 «x y» #eval "s" /- c -/ -- d', keep_comments=True)]
     assert kinds == ["ident", "symbol", "number", "ident", "hashcmd", "string", "comment", "comment"]
     assert check_tactic("intro x\nsimp") == "intro x\nsimp"   # a sequence: indented as a block later

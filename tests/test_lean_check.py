@@ -16,12 +16,12 @@ def test_not_installed(monkeypatch, tmp_path):
     v = dispatch_proof(PROB, ["rw [h]", "norm_num"])
     assert not v.accepted and v.reason == "lean is not installed: run `make lean-setup`"
     f = tmp_path / "t.lean"
-    f.write_text(check.proof_text(PROB, ["norm_num [h]"]))
+    f.write_text(check.render_proof(PROB, ["norm_num [h]"]))
     assert dispatch_file(f, backend="lean").reason == paths.NOT_INSTALLED
 
 
-def test_proof_text_layout():
-    text = check.proof_text(PROB, ["rw [h]", "calc x + 1 = 2 + 1 := by rw [h]\n  _ = 3 := by norm_num"])
+def test_render_proof_layout():
+    text = check.render_proof(PROB, ["rw [h]", "calc x + 1 = 2 + 1 := by rw [h]\n  _ = 3 := by norm_num"])
     assert text.endswith(":\n  x + 1 = 3 := by\n  rw [h]\n  calc x + 1 = 2 + 1 := by rw [h]\n    _ = 3 := by norm_num\n")
     full, line = check.with_axiom_command(text, "t")
     assert full.split("\n")[line - 1] == "#print axioms t"
@@ -41,7 +41,7 @@ def test_refused_proofs(proof, monkeypatch):
     ("\n@[implemented_by foo] def g := 1\n", "implemented_by"), ("\n#eval IO.println \"x\"\n", "#eval"),
 ])
 def test_scan_file_refuses(extra, why):
-    reason = check.scan_file(check.proof_text(PROB, ["norm_num [h]"]) + extra)
+    reason = check.scan_file(check.render_proof(PROB, ["norm_num [h]"]) + extra)
     assert reason and why in reason
 
 

@@ -36,7 +36,7 @@ def test_env_and_checker_agree(problem):
 
 
 def test_checker_rejects_sorry_and_wrong_proof(problem, tmp_path):
-    from lean_env.check import check_file, proof_text
+    from lean_env.check import check_file, render_proof
     f = tmp_path / "bad.lean"
-    f.write_text(proof_text(problem, ["norm_num"]).replace("norm_num", "exact rfl\n  done"))
+    f.write_text(render_proof(problem, ["norm_num"]).replace("norm_num", "exact rfl\n  done"))
     assert not check_file(f, problem.name).accepted

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import pytest
 
+import prover.paths
 from lean_env.problems import default_directory, load_dir, parse_text
 from prover.problems import ProblemError, load_problems
 
 DATA = default_directory()
-pytestmark = pytest.mark.skipif(not (DATA / "MiniF2F").is_dir(), reason=f"{DATA} not found")
+needs_data = pytest.mark.skipif(not (DATA / "MiniF2F").is_dir(), reason=f"{DATA} not found")
 
 
+@needs_data
 def test_all_files_per_split():
     probs = load_dir()
     assert len(probs) == 488
@@ -25,6 +27,7 @@ def test_all_files_per_split():
         assert not p.statement.rstrip().endswith((":", "by")), p.name
 
 
+@needs_data
 def test_splits_limit_and_dispatch():
     assert len(load_dir(split="VALID")) == 244 and len(load_dir(split="Test")) == 244
     assert [p.name for p in load_dir(split="test", limit=3)] == ["aime_1983_p1", "aime_1983_p2", "aime_1983_p3"]
@@ -33,6 +36,7 @@ def test_splits_limit_and_dispatch():
         load_dir(split="train")
 
 
+@needs_data
 def test_known_statement_and_comment():
     [p] = [p for p in load_dir(split="test") if p.name == "aime_1983_p2"]
     assert p.statement.endswith("(h₂ : f x = abs (x - p) + abs (x - 15) + abs (x - p - 15)) :\n  15 ≤ f x")
@@ -40,11 +44,23 @@ def test_known_statement_and_comment():
     assert "-- note" in q.statement and q.statement.endswith("S.card = 1")
 
 
+@needs_data
 def test_env_var(monkeypatch, tmp_path):
     monkeypatch.setenv("PROVER_DATA_DIR", str(DATA.parent))
     assert default_directory() == DATA
     monkeypatch.setenv("PROVER_DATA_DIR", str(tmp_path))
     assert default_directory() == tmp_path / "minif2f-lean4"
+
+
+def test_default_directory_without_shared_data(monkeypatch, tmp_path):
+    """Without ``$PROVER_DATA_DIR`` and ``../shared/data`` the loader looks where ``make data``
+    downloads (``data/external``), as every backend does (``prover.paths``)."""
+    monkeypatch.delenv("PROVER_DATA_DIR", raising=False)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert not (repo.parent / "shared" / "data").exists()
+    monkeypatch.setattr(prover.paths, "REPO", repo)
+    assert default_directory() == repo / "data" / "external" / "minif2f-lean4"
 
 
 GOOD = "import Mathlib\n\nopen Real\n\ntheorem t (x : ℝ) (h : x = (fun y => y) 2) : x = 2 := by\n  simp [h]\n"
@@ -57,6 +73,7 @@ BAD = {
 }
 
 
+@needs_data
 def test_malformed_files(tmp_path):
     p = parse_text(GOOD, "good.lean")
     assert p.statement == "theorem t (x : ℝ) (h : x = (fun y => y) 2) : x = 2" and p.header == "import Mathlib\n\nopen Real"

@@ -10,9 +10,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import lean_transcripts as T  # noqa: E402
 from lean_fixtures import fake_repl  # noqa: E402
-from lean_env.repl import (CommandResponse, ErrorResponse, LeanRepl, Message, Pos,  # noqa: E402
-                           ReplCrashed, Replayer, ReplNotInstalled, ReplTimeout, Sorry,
-                           TacticResponse, parse_answer, rss_kb)
+from lean_env.protocol import (CommandResponse, ErrorResponse, Message, Pos, ReplCrashed,  # noqa: E402
+                               ReplNotInstalled, ReplTimeout, Sorry, TacticResponse, parse_answer)
+from lean_env.repl import LeanRepl  # noqa: E402
+from lean_env.replay import Replayer  # noqa: E402
+from prover.process import rss_mb  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not T.TRANSCRIPTS.is_dir(), reason=f"{T.TRANSCRIPTS} not found")
 
@@ -120,7 +122,7 @@ def test_mathlib_transcript_values():
 
 
 def test_parse_answer_rejects_unknown_shapes():
-    from lean_env.repl import ProtocolError
+    from lean_env.protocol import ProtocolError
     with pytest.raises(ProtocolError):
         parse_answer({"foo": 1})
     with pytest.raises(ProtocolError):
@@ -177,7 +179,7 @@ def test_missing_binary():
 
 
 def test_rss_and_memory_limit():
-    assert rss_kb(os.getpid()) > 1000
+    assert rss_mb(os.getpid(), children=True) > 1000 / 1024
     with fake_repl("readme", "--allocate-mb", "64", memory_limit_mb=32) as repl:
         repl.send(T.load("readme").requests[0])
         assert repl.rss_mb() > 60 and repl.over_memory_limit()

@@ -20,7 +20,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lean_transcripts as T  # noqa: E402
 from lean_env.goals import parse_goals  # noqa: E402
 from lean_env.paths import lake  # noqa: E402
-from lean_env.trace import pairs_from_theorems, split_of, write_corpus  # noqa: E402
+from lean_env.trace import pairs_from_theorems, split_of  # noqa: E402
+from prover.corpus import write_corpus  # noqa: E402
 from prover.env import goals_text  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not T.TRANSCRIPTS.is_dir(), reason="transcripts not found")
@@ -63,7 +64,9 @@ def test_recorded_states_become_corpus_pairs(tmp_path):
     refused = sum(v for k, v in stats.items() if k.startswith("refused"))
     assert stats["pairs"] + refused + stats["skipped_no_goals"] + stats["skipped_unparsed_state"] == \
         sum(len(list(t.get_traced_tactics())) for t in thms)
-    summary = write_corpus(pairs, tmp_path, stats, {"url": "recorded", "commit": "-"})
+    write_corpus(pairs, tmp_path, {"backend": "lean", "source": {"url": "recorded", "commit": "-"},
+                                   "files": len({p["file"] for p in pairs}), "stats": dict(stats)})
+    summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["backend"] == "lean"
     lines = [json.loads(x) for f in ("train", "heldout") for x in (tmp_path / f"{f}.jsonl").read_text().splitlines()]
     assert sorted(map(json.dumps, lines)) == sorted(map(json.dumps, pairs))

@@ -12,7 +12,7 @@ import pytest
 
 from prover.env import Goal, Hyp, State
 from prover.model import ModelError, load
-from prover.model_policy import DecodeConfig, ModelPolicy, load_policy
+from prover.policy.model import DecodeConfig, ModelPolicy, load_policy
 from prover.train import TrainConfig, toy_examples, train
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "configs" / "model_tiny.json"
@@ -174,7 +174,7 @@ def test_bad_model_directories(trained, tmp_path):
 
 
 def cli(argv) -> int:
-    from prover.train_cli import register
+    from prover.cli.train import register
     ap = argparse.ArgumentParser(prog="prover")
     register(ap.add_subparsers(dest="cmd", required=True))
     args = ap.parse_args(argv)
@@ -231,7 +231,7 @@ def test_model_ranked_menu_search_proves_on_real_coq(trained, env, tmp_path):
 def test_model_scores_the_states_hypothesis_templates(trained):
     """With templates, the tactics naming a state's own hypotheses are candidates too, scored
     by the same model; a state without such hypotheses gets what the menu policy gives."""
-    from prover.templates import templates
+    from prover.policy.templates import templates
     out, _ = trained
     menu = ["lia.", "intros."]
     pol = load_policy(out, k=2, mode="beam", max_new_tokens=8, menu=menu, templates="coq")
@@ -255,12 +255,14 @@ def test_search_worker_reads_menu_and_templates_from_a_decode_config(trained, co
     """``"decode": {"menu": true, "templates": true}`` in a preset means this backend's menu and
     templates (what ``prover iterate`` and ``prover eval --with-menu --with-hyps`` pass)."""
     from prover.search import SearchConfig
-    from prover.search_cli import SearchWorker
+    from prover.search.runner import SearchWorker
     out, _ = trained
-    w = SearchWorker("coq", "model", SearchConfig(), model=str(out), decode={"menu": True, "templates": True,
-                                                                          "k": 2, "max_new_tokens": 8})
+    from prover.policy import model_spec
+    w = SearchWorker("coq", model_spec(str(out), {"menu": True, "templates": True, "k": 2, "max_new_tokens": 8}),
+                     SearchConfig())
     try:
-        assert w.policy.name == "model+menu+hyps" and w.policy.cfg.templates == "coq"
+        assert w.policy.name == "model+menu+hyps"
+        assert [(s.name, s.backend.name) for s in w.policy.sources] == [("menu", "coq"), ("templates", "coq")]
         assert "lia." in w.policy.menu
     finally:
         w.close()

@@ -15,7 +15,7 @@ from coq_env.problems import parse_file
 from prover.check import check_proof
 from prover.policy import Candidate, MenuPolicy
 from prover.search import BestFirstSearch, SearchConfig
-from prover.search_tree import EdgeOutcome, Status
+from prover.search.tree import EdgeOutcome, Status
 from tests.conftest import write
 
 
@@ -105,8 +105,8 @@ def _crash_on(state, problem):
 
 
 def test_worker_death_loses_only_its_item():
-    from prover.workers import WorkerPool
-    out = dict(WorkerPool(2, dict, ()).imap(_crash_on, ["a", "crash", "b", "c"]))
+    from prover.engines import make_pool
+    out = dict(make_pool("local", 2, dict, ()).imap(_crash_on, ["a", "crash", "b", "c"]))
     assert out["a"] == "A" and out["b"] == "B" and out["c"] == "C"
     assert "worker died" in out["crash"]["error"]
 

@@ -7,10 +7,10 @@ import pytest
 
 from prover.check import Verdict
 from prover.db import ProofDB
-from prover.iterate import ConfigError, IterateConfig, LeakError, build_training_set, mix
+from prover.loop.iterate import ConfigError, IterateConfig, LeakError, build_training_set, mix
 from prover.problems import Problem
-from prover.search_tree import Node, SearchResult
-from prover.selection import BudgetPolicy, history, report
+from prover.search.tree import Node, SearchResult
+from prover.loop.selection import BudgetPolicy, history, report
 
 
 def _problem(key):
@@ -85,7 +85,7 @@ def test_pool_may_not_contain_eval_problems(tmp_path):
 
 
 def test_pool_with_an_eval_statement_is_refused(tmp_path, problem_dir):
-    from prover.iterate import Experiment
+    from prover.loop.iterate import Experiment
     import shutil
     ev = tmp_path / "eval"
     ev.mkdir()

@@ -5,7 +5,7 @@ import math
 
 from prover.env import Goal, Hyp, State
 from prover.policy import MenuPolicy
-from prover.templates import templates
+from prover.policy.templates import templates
 
 COQ_STATE = State((Goal((
     Hyp(("f", "g"), "R -> R"),

@@ -167,7 +167,7 @@ def test_corpus_resumes_and_splits_by_file(coq_available, tmp_path, monkeypatch)
 
 
 def test_cli_lean_needs_leandojo(capsys, tmp_path):
-    from prover.trace_cli import register
+    from prover.cli.trace import register
     ap = argparse.ArgumentParser()
     register(ap.add_subparsers(dest="cmd"))
     args = ap.parse_args(["trace", "--backend", "lean", "--out", str(tmp_path)])

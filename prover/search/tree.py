@@ -37,11 +37,12 @@ class Node:
     id: str                      # State.id
     goals: str                   # goals_text(state.goals)
     depth: int                   # length of the first path that reached it
-    score: float                 # priority: cumulative log-probability of that path
+    score: float                 # cumulative log-probability of that path
     status: Status = Status.OPEN
     expanded: bool = False
     parent: str | None = None    # the node it was first reached from
     tactic: str | None = None    # the tactic of that first edge
+    value: float | None = None   # the node scorer's value (None without one)
 
 
 @dataclass

@@ -10,7 +10,7 @@
             fine-tunes model r-1 on every accepted pool proof so far (shortest per problem
             first, duplicates removed) mixed with the corpus;
             search: the training pool with model r, budgets from active selection
-            (``prover.selection``);
+            (``prover.loop.selection``);
             eval: model r on the evaluation split at a fixed budget;
             report: a row in the database and ``rounds.csv``, and ``progress.png``.
 
@@ -30,9 +30,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from prover import backends
+from prover.loop.selection import BudgetPolicy, history, report
+from prover.policy.spec import NAMED, PolicySpec, model_spec
 from prover.problems import load_problems
 from prover.search import SearchConfig
-from prover.selection import BudgetPolicy, history, report
 
 RUNS = Path("runs")
 ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size", "menu_baseline_test",
@@ -51,7 +53,7 @@ class ConfigError(ValueError):
 @dataclass
 class IterateConfig:
     name: str = "default"
-    backend: str = "coq"
+    backend: str = backends.DEFAULT
     rounds: int = 3
     workers: int = 2
     pool: list = field(default_factory=lambda: [{"problems": None, "split": "valid"}])
@@ -62,7 +64,7 @@ class IterateConfig:
     eval_names: list | None = None                     # only these evaluation problems
     eval_expansions: int = 8
     corpus: str = "runs/corpus"
-    trace: dict = field(default_factory=dict)          # coq_env.trace.trace_corpus options
+    trace: dict = field(default_factory=dict)          # the backend's tracer options (Backend.trace)
     model_init: str | None = None                      # a trained model to start from
     train_initial: dict = field(default_factory=dict)  # TrainConfig for round 0
     train_finetune: dict = field(default_factory=dict) # TrainConfig for rounds > 0
@@ -73,9 +75,9 @@ class IterateConfig:
     proofs_per_problem: int = 3                        # distinct proofs per problem, shortest first
     bootstrap_menu_expansions: int = 1                 # 0: no menu seed search of the pool
     bootstrap_policy: str = "menu"                     # ... with "menu" or "menu+hyps" (templates too)
-    search: dict = field(default_factory=lambda: {"k": 8, "tactic_timeout": 5.0, "max_seconds": 60.0})
+    search: dict = field(default_factory=lambda: {"tactic_timeout": 5.0, "max_seconds": 60.0})  # SearchConfig
     budget: dict = field(default_factory=dict)         # BudgetPolicy
-    decode: dict = field(default_factory=dict)         # model_policy.load_policy options
+    decode: dict = field(default_factory=dict)         # the model policy: k, sources, decode options (model_spec)
     seed: int = 0
 
     @classmethod
@@ -92,8 +94,20 @@ class IterateConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}")
         cfg = cls(**d)
-        if cfg.bootstrap_policy not in ("menu", "menu+hyps"):
+        if cfg.bootstrap_policy not in NAMED or PolicySpec.named(cfg.bootstrap_policy).needs_model:
             raise ConfigError(f"{path}: bootstrap_policy must be menu or menu+hyps, not {cfg.bootstrap_policy!r}")
+        if cfg.backend not in backends.names():
+            raise ConfigError(f"{path}: unknown backend {cfg.backend!r} (expected one of {', '.join(backends.names())})")
+        if "k" in cfg.search:
+            raise ConfigError(f"{path}: search.k is no longer a setting: the number of tactics the model "
+                              f"generates per state is decode.k (one number)")
+        bad = sorted(set(cfg.search) - set(SearchConfig.__dataclass_fields__) - {"max_expansions"})
+        if bad:
+            raise ConfigError(f"{path}: unknown search keys {', '.join(bad)}")
+        try:
+            model_spec(None, cfg.decode)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"{path}: decode: {e}") from None
         for p in cfg.pool:
             if p.get("split") == cfg.eval_split and not p.get("problems") and not cfg.eval_problems:
                 raise ConfigError(f"{path}: the training pool may not include the evaluation split {cfg.eval_split!r}")
@@ -105,8 +119,7 @@ def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem
     """(goals, tactic) pairs of accepted proofs of pool problems: per problem its distinct
     proofs shortest first (at most ``per_problem``), duplicates removed. Raises LeakError
     if an evaluation problem is among them."""
-    rows = db.query("select problem, proof, length, steps from proofs where accepted = 1 "
-                    "order by problem, length, id")
+    rows = db.training_proofs()
     pairs, seen, per = [], set(), {}
     for r in rows:
         key = r["problem"]
@@ -211,47 +224,34 @@ class Experiment:
     # -- steps --------------------------------------------------------------------------
     def corpus_pairs(self) -> list[dict]:
         """The traced corpus of this backend: traced here for Coq when missing; for another
-        backend, read if present (``prover trace --backend lean``), else none: such a run
+        backend, read if present (``prover trace --backend NAME``), else none: such a run
         starts from the menu's seed proofs alone."""
-        from prover.corpus import load_pairs
+        from prover.corpus import corpus_backend, load_pairs
+        backend = backends.get(self.cfg.backend)
         corpus = Path(self.cfg.corpus)
         if not (corpus / "train.jsonl").exists():
-            if self.cfg.backend != "coq":
+            if not backend.auto_trace:
                 return []
-            from coq_env.trace import trace_corpus
             self.log(f"tracing the corpus into {corpus} (resumable)")
-            trace_corpus(corpus, workers=self.cfg.workers, progress=self.progress, **self.cfg.trace)
-        summary = corpus / "summary.json"
-        backend = json.loads(summary.read_text()).get("backend", "coq") if summary.exists() else "coq"
-        if backend != self.cfg.backend:
-            raise ConfigError(f"{corpus}: a {backend} corpus, but this is a {self.cfg.backend} run "
-                              f"(set \"corpus\" in the config to a {self.cfg.backend} corpus)")
+            backend.trace(corpus, workers=self.cfg.workers, progress=self.progress, **self.cfg.trace)
+        traced_by = corpus_backend(corpus) or backends.DEFAULT  # corpora from before the field were Coq's
+        if traced_by != backend.name:
+            raise ConfigError(f"{corpus}: a {traced_by} corpus, but this is a {backend.name} run "
+                              f"(set \"corpus\" in the config to a {backend.name} corpus)")
         return load_pairs(corpus, split="train")
 
-    def search(self, problems, label, round, model=None, budgets=None, expansions=None, desc="search",
-               policy=None):
-        """Search with the menu (labels menu, menu-baseline; ``policy`` may name another fixed
-        policy such as menu+hyps) or the model (model, eval); attempts are recorded under ``label``."""
-        from prover.search_cli import run_search
+    def search(self, problems, label: str, round: int, spec: PolicySpec, budgets=None, expansions=None,
+               desc="search"):
+        """Search ``problems`` with the policy of ``spec``; attempts are recorded under ``label``
+        (menu-baseline, menu, model, eval)."""
+        from prover.search.runner import run_search
         cfg = SearchConfig(**{**asdict(self.search_cfg), "max_expansions": expansions or self.budget.base})
-        kind = policy or ("menu" if label.startswith("menu") else "model")
-        if kind.startswith("menu"):
-            cfg.k = None  # the whole menu at each node
-        return run_search(problems, self.db, backend=self.cfg.backend, policy=kind, label=label, cfg=cfg,
-                          workers=self.cfg.workers, round=round, run_id=self.run_id, model=model,
-                          budgets=budgets, progress=self.progress, desc=desc, decode=self.cfg.decode)
+        return run_search(problems, self.db, backend=self.cfg.backend, spec=spec, label=label, cfg=cfg,
+                          workers=self.cfg.workers, round=round, run_id=self.run_id, budgets=budgets,
+                          progress=self.progress, desc=desc)
 
     def proved_keys(self, keys: set[str], policy: str | None = None, round: int | None = None) -> set[str]:
-        sql = ("select distinct pr.problem from proofs pr join attempts a on a.id = pr.attempt_id "
-               "where pr.accepted = 1")
-        params = []
-        if policy:
-            sql += " and a.policy = ?"
-            params.append(policy)
-        if round is not None:
-            sql += " and a.round = ?"
-            params.append(round)
-        return {r["problem"] for r in self.db.query(sql, params)} & keys
+        return self.db.accepted_problems(policy, round) & keys
 
     def model_dir(self, r: int) -> Path:
         return self.dir / "models" / f"round_{r}"
@@ -302,10 +302,10 @@ class Experiment:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> list[dict]:
-        from prover.backends import check_available
         c = self.cfg
-        check_available(c.backend)
-        if (c.backend != "coq" and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists()
+        backend = backends.get(c.backend)
+        backend.check_available()
+        if (not backend.auto_trace and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists()
                 and not c.bootstrap_menu_expansions):
             raise ConfigError(f"a {c.backend} run needs model_init (a trained model), a corpus of "
                               f"{c.backend} (goal, tactic) pairs at {c.corpus}/train.jsonl, or "
@@ -314,13 +314,13 @@ class Experiment:
         pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
         self.log(f"{len(pool)} pool problems, {len(evalp)} evaluation problems, {c.rounds} rounds")
         if not self.done("baseline"):
-            s = self.search(evalp, "menu-baseline", 0, expansions=c.eval_expansions,
+            s = self.search(evalp, "menu-baseline", 0, PolicySpec.named("menu"), expansions=c.eval_expansions,
                             desc="menu baseline (eval)")
             self.mark("baseline", {"seconds": s.seconds})
         baseline = len(self.proved_keys(eval_keys, "menu-baseline"))
         if c.bootstrap_menu_expansions and not self.done("bootstrap"):
-            s = self.search(pool, "menu", 0, expansions=c.bootstrap_menu_expansions, desc="menu seed (pool)",
-                            policy=c.bootstrap_policy)
+            s = self.search(pool, "menu", 0, PolicySpec.named(c.bootstrap_policy),
+                            expansions=c.bootstrap_menu_expansions, desc="menu seed (pool)")
             self.mark("bootstrap", {"seconds": s.seconds})
         rows = []
         for r in range(c.rounds):
@@ -333,13 +333,14 @@ class Experiment:
                 keys = [p.key for p in pool]
                 hist = history(self.db, keys, ("model", "menu"))
                 budgets = self.budget.budgets(keys, hist)
-                s = self.search(pool, "model", r, model=model, budgets=budgets, desc=f"round {r} search")
+                s = self.search(pool, "model", r, model_spec(model, c.decode), budgets=budgets,
+                                desc=f"round {r} search")
                 new = self.proved_keys(pool_keys) - before
                 self.mark(f"r{r}.search", {"seconds": s.seconds, "expansions": s.expansions,
                                            "eps": s.expansions_per_second, "new": len(new),
                                            **report(budgets, hist)})
             if not self.done(f"r{r}.eval"):
-                s = self.search(evalp, "eval", r, model=model, expansions=c.eval_expansions,
+                s = self.search(evalp, "eval", r, model_spec(model, c.decode), expansions=c.eval_expansions,
                                 desc=f"round {r} eval")
                 self.mark(f"r{r}.eval", {"seconds": s.seconds})
             sinfo = self.done(f"r{r}.search")

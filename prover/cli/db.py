@@ -12,11 +12,12 @@ import sys
 from contextlib import nullcontext
 
 from prover.db import DBError, ProofDB
+from prover.db.render import proof_file, tree_text
 
 EXIT_ERROR = 2
 
 
-def add_db_parser(subparsers) -> argparse.ArgumentParser:
+def register(subparsers) -> argparse.ArgumentParser:
     """Add ``db {stats,proofs,tree,export}`` to an argparse ``subparsers`` object."""
     parser = subparsers.add_parser("db", help="inspect a proof database",
                                    description="Inspect a proof database (runs/NAME/proofs.db).")
@@ -79,36 +80,6 @@ def cmd_stats(args, db: ProofDB) -> int:
     return 0
 
 
-def proof_file(problem: dict | None, proof: dict) -> str:
-    """A proof as the text of a file the backend can check: header, statement, tactics."""
-    tactics = [tactic for _, tactic in proof["steps"]] if proof["steps"] else \
-        proof["proof"].split("\n")
-    backend = (problem or {}).get("backend") or "coq"
-    about = (f"{proof['problem']}  attempt {proof['attempt_id']}  round {proof['round']}  "
-             f"length {proof['length']}  {proof['verdict']}")
-    header = (problem or {}).get("header") or ""
-    statement = (problem or {}).get("statement") or ""
-    if problem is not None:
-        from prover.check import render_proof
-        from prover.problems import Problem
-        p = Problem(name=problem["name"], split=problem.get("split") or "", backend=backend,
-                    header=header, statement=statement)
-        try:
-            comment = f"(* {about} *)" if backend == "coq" else f"-- {about}"
-            return comment + "\n" + render_proof(p, tactics)
-        except ImportError:
-            pass
-    if backend == "lean":
-        body = "\n".join("  " + line for tactic in tactics for line in tactic.split("\n"))
-        parts = [f"-- {about}", header, f"{statement} := by\n{body}"]
-    else:
-        parts = [f"(* {about} *)", header, f"{statement}\nProof.\n" + "\n".join(tactics) + "\nQed."]
-    if problem is None:
-        parts.insert(1, "-- problem not in the database" if backend == "lean"
-                     else "(* problem not in the database *)")
-    return "\n".join(p.rstrip("\n") for p in parts if p) + "\n"
-
-
 @_reporting_errors
 def cmd_proofs(args, db: ProofDB) -> int:
     rows = db.proofs(problem=args.problem, accepted_only=not args.all)
@@ -128,7 +99,7 @@ def cmd_proofs(args, db: ProofDB) -> int:
 
 @_reporting_errors
 def cmd_tree(args, db: ProofDB) -> int:
-    print(db.tree_text(args.attempt), end="")
+    print(tree_text(db, args.attempt), end="")
     return 0
 
 

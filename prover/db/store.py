@@ -2,7 +2,9 @@
 
 Search attempts (with their whole trees, failures included), the independently checked
 proofs and per-round metrics all live here, so that training data, evaluation numbers and
-the web browser (datasette) read one source. Writes go through sqlite-utils; the file is
+the web browser (datasette) read one source. The pipeline's queries live here too (accepted
+problems, training proofs, attempt history); rendering trees and proof files is
+``prover.db.render``'s. Writes go through sqlite-utils; the file is
 in WAL mode so that datasette or the ``db`` commands can read while a run writes.
 
 Each :meth:`ProofDB.record_attempt` is one transaction, committed when it returns: a
@@ -28,14 +30,13 @@ import sqlite_utils
 
 from prover.check import Verdict
 from prover.problems import Problem
-from prover.search_tree import Edge, Node, SearchResult
+from prover.search.tree import Edge, Node, SearchResult
 
 SCHEMA_VERSION = 1
 TABLES = ("problems", "runs", "attempts", "nodes", "edges", "proofs", "rounds")
 ROUND_COLUMNS = {"valid_proved": int, "test_proved": int, "new_proofs": int,
                  "training_pairs": int, "train_seconds": float, "search_seconds": float,
                  "expansions_per_second": float}  # named columns of ``rounds``; all metrics go to JSON too
-MESSAGE_WIDTH = 80  # error messages in tree_text are cut to this many characters
 
 
 class DBError(RuntimeError):
@@ -139,7 +140,7 @@ class ProofDB:
             }, pk="id", foreign_keys=[("problem", "problems", "key"), ("run_id", "runs", "id")])
             db.create_table("nodes", {
                 "attempt_id": int, "id": str, "goals": str, "depth": int, "score": float,
-                "status": str, "expanded": int, "parent": str, "tactic": str,
+                "status": str, "expanded": int, "parent": str, "tactic": str, "value": float,
             }, pk=("attempt_id", "id"), foreign_keys=[("attempt_id", "attempts", "id")])
             db.create_table("edges", {
                 "id": int, "attempt_id": int, "src": str, "tactic": str, "logprob": float,
@@ -199,8 +200,8 @@ class ProofDB:
                 "seconds": result.seconds, "error": result.error, "finished_at": _now(),
                 "nodes": len(result.nodes), "edges": len(result.edges),
             }).last_rowid)
-            db["nodes"].insert_all(
-                (_node_row(attempt_id, n) for n in result.nodes.values()), batch_size=500)
+            db["nodes"].insert_all(  # alter: databases made before nodes had a value column
+                (_node_row(attempt_id, n) for n in result.nodes.values()), batch_size=500, alter=True)
             db["edges"].insert_all(
                 (_edge_row(attempt_id, e) for e in result.edges), batch_size=500)
             if result.proof and verdict is not None:
@@ -306,14 +307,49 @@ class ProofDB:
         return self._query(sql + " order by run_id, round", params)
 
     @_guarded
-    def tree_text(self, attempt_id: int) -> str:
-        """The attempt's search tree as indented text: one line per edge, children indented
-        under the edge that first reached them, ``*`` marking the proved path."""
+    def accepted_problems(self, policy: str | None = None, round: int | None = None) -> set[str]:
+        """Keys of the problems with an accepted proof, found under ``policy`` (a label) in
+        ``round`` when given."""
+        sql = ("select distinct pr.problem from proofs pr join attempts a on a.id = pr.attempt_id "
+               "where pr.accepted = 1")
+        params: list = []
+        if policy is not None:
+            sql += " and a.policy = ?"
+            params.append(policy)
+        if round is not None:
+            sql += " and a.round = ?"
+            params.append(round)
+        return {r["problem"] for r in self._query(sql, params)}
+
+    @_guarded
+    def training_proofs(self) -> list[dict]:
+        """Every accepted proof (problem, proof, length, steps), per problem shortest first:
+        what training sets are built from."""
+        return self._query("select problem, proof, length, steps from proofs where accepted = 1 "
+                           "order by problem, length, id")
+
+    @_guarded
+    def attempt_history(self, policies: Iterable[str]) -> list[dict]:
+        """(problem, budget, outcome) of every attempt under these labels, oldest first."""
+        policies = list(policies)
+        marks = ",".join("?" * len(policies))
+        return self._query(f"select problem, budget, outcome from attempts where policy in ({marks}) "
+                           "order by id", policies)
+
+    @_guarded
+    def shortest_lengths(self) -> dict[str, int]:
+        """{problem key: length of its shortest accepted proof}."""
+        return {r["problem"]: r["best"] for r in self._query(
+            "select problem, min(length) as best from proofs where accepted = 1 group by problem")}
+
+    @_guarded
+    def tree_rows(self, attempt_id: int) -> tuple[dict, dict, list[dict]]:
+        """(attempt, {node id: node row}, edge rows in order) of one attempt's search tree."""
         attempt = self.attempt(attempt_id)
         nodes = {n["id"]: n for n in self._query(
             "select * from nodes where attempt_id = ?", [attempt_id])}
         edges = self._query("select * from edges where attempt_id = ? order by id", [attempt_id])
-        return _render_tree(attempt, nodes, edges)
+        return attempt, nodes, edges
 
     @_guarded
     def export_jsonl(self, fp: TextIO) -> int:
@@ -380,7 +416,7 @@ def _decode(row: dict) -> dict:
 def _node_row(attempt_id: int, node: Node) -> dict:
     return {"attempt_id": attempt_id, "id": node.id, "goals": node.goals, "depth": node.depth,
             "score": node.score, "status": _plain(node.status), "expanded": int(node.expanded),
-            "parent": node.parent, "tactic": node.tactic}
+            "parent": node.parent, "tactic": node.tactic, "value": node.value}
 
 
 def _edge_row(attempt_id: int, edge: Edge) -> dict:
@@ -403,88 +439,3 @@ def _proof_steps(result: SearchResult) -> list[tuple[str, str]]:
                     and e.dst is not None), None)
         current = nxt
     return steps
-
-
-# ---- tree rendering --------------------------------------------------------------------
-
-def _goal_summary(goals: str | None, width: int = 70) -> str:
-    """The first goal's conclusion, plus how many other goals there are."""
-    if not goals:
-        return "?"
-    if goals == "no goals":
-        return goals
-    parts = goals.split("\n\n")
-    conclusion = next((line for line in parts[0].splitlines() if line.startswith("⊢")),
-                      parts[0].splitlines()[-1] if parts[0].strip() else "")
-    text = _one_line(conclusion)
-    if len(text) > width:
-        text = text[: width - 1] + "…"
-    if len(parts) > 1:
-        text += f"  (+{len(parts) - 1} goals)"
-    return text
-
-
-def _proved_path(root: str | None, nodes: dict, by_src: dict) -> set[int]:
-    """Edge ids on the proved path: from the root, follow edges that close the proof or
-    lead to a proved node."""
-    path, current, seen = set(), root, set()
-    while current is not None and current not in seen:
-        seen.add(current)
-        step = next((e for e in by_src.get(current, ()) if e["outcome"] == "proved"), None)
-        if step is None:
-            step = next((e for e in by_src.get(current, ())
-                         if e["dst"] in nodes and nodes[e["dst"]]["status"] == "proved"
-                         and e["dst"] not in seen), None)
-        if step is None:
-            break
-        path.add(step["id"])
-        current = step["dst"] if step["outcome"] != "proved" else None
-    return path
-
-
-def _edge_text(edge: dict, nodes: dict) -> str:
-    logprob = "?" if edge["logprob"] is None else f"{edge['logprob']:.3f}"
-    text = f"{edge['tactic']}  [{logprob}]  {edge['outcome']}"
-    if edge["outcome"] in ("error", "refused") and edge["message"]:
-        message = _one_line(edge["message"])
-        if len(message) > MESSAGE_WIDTH:
-            message = message[: MESSAGE_WIDTH - 1] + "…"
-        text += f": {message}"
-    elif edge["outcome"] == "timeout":
-        text += f" after {edge['seconds']:.1f}s"
-    elif edge["dst"] is not None:
-        dst = nodes.get(edge["dst"])
-        status = dst["status"] if dst else "?"
-        text += f" -> {edge['dst']} {status}  {_goal_summary(dst['goals'] if dst else None)}"
-    return text
-
-
-def _render_tree(attempt: dict, nodes: dict, edges: list[dict]) -> str:
-    root = next((n["id"] for n in nodes.values() if n["parent"] is None), None)
-    if root is None and nodes:
-        root = min(nodes.values(), key=lambda n: n["depth"])["id"]
-    by_src: dict[str, list[dict]] = {}
-    for edge in edges:
-        by_src.setdefault(edge["src"], []).append(edge)
-    on_path = _proved_path(root, nodes, by_src)
-    lines = [f"attempt {attempt['id']}  {attempt['problem']}  round {attempt['round']}  "
-             f"policy {attempt['policy']}  outcome {attempt['outcome']}  "
-             f"expansions {attempt['expansions']}  {attempt['seconds']:.1f}s"]
-    if attempt.get("error"):
-        lines.append(f"error: {_one_line(attempt['error'])}")
-    if root is None:
-        lines.append("(no nodes recorded)")
-        return "\n".join(lines) + "\n"
-    lines.append(f"root {root} {nodes[root]['status']}  {_goal_summary(nodes[root]['goals'])}")
-    # Depth-first, iteratively (trees can be deep); a NEW edge owns its destination subtree.
-    stack: list[tuple[dict, int]] = [(e, 1) for e in reversed(by_src.get(root, []))]
-    expanded = {root}
-    while stack:
-        edge, depth = stack.pop()
-        mark = "* " if edge["id"] in on_path else "  "
-        lines.append("  " * depth + mark + _edge_text(edge, nodes))
-        dst = edge["dst"]
-        if edge["outcome"] == "new" and dst is not None and dst not in expanded:
-            expanded.add(dst)
-            stack.extend((e, depth + 1) for e in reversed(by_src.get(dst, [])))
-    return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from prover.backends import make_env
 from prover.check import check_proof
 from prover.env import EnvError, ProofFinished
-from prover.policy import MenuPolicy
+from prover.policy.fixed import MenuPolicy
 
 
 @dataclass
@@ -42,7 +42,7 @@ class MenuProver:
         except EnvError as e:
             return ProveResult(problem.key, "skipped", message=str(e), seconds=time.perf_counter() - t0)
         res = ProveResult(problem.key, "failed")
-        for cand in self.policy.propose([root], len(self.policy.tactics))[0]:
+        for cand in self.policy.propose([root])[0]:
             res.tried += 1
             out = self.env.apply(root, cand.tactic)
             if isinstance(out, ProofFinished):

@@ -60,20 +60,17 @@ def history(db, keys: list[str], policies: tuple[str, ...]) -> dict[str, dict]:
     """Largest expansions budget each problem was tried with by ``policies``, whether its
     latest such search exhausted its tree (outcome ``failed``), and its shortest accepted
     proof (found by any policy)."""
-    marks = ",".join("?" * len(policies))
-    rows = db.query(f"select problem, budget, outcome from attempts where policy in ({marks}) order by id",
-                    list(policies))
     hist: dict[str, dict] = {}
-    for r in rows:
+    for r in db.attempt_history(policies):
         b = r["budget"]
         b = b if isinstance(b, dict) else json.loads(b or "{}")
         n = int(b.get("max_expansions", 0))
         h = hist.setdefault(r["problem"], _fresh())
         h["budget"] = max(h["budget"], n)
         h["exhausted"] = r["outcome"] == "failed"  # the latest attempt decides
-    for r in db.query("select problem, min(length) as best from proofs where accepted = 1 group by problem"):
-        if r["problem"] in hist or r["problem"] in keys:
-            hist.setdefault(r["problem"], _fresh())["best"] = r["best"]
+    for problem, best in db.shortest_lengths().items():
+        if problem in hist or problem in keys:
+            hist.setdefault(problem, _fresh())["best"] = best
     return {k: v for k, v in hist.items() if k in set(keys)}
 
 

@@ -1,7 +1,8 @@
-"""Run one job per problem in N worker processes, each with its own proof assistant.
+"""The local engine: one job per item in N worker processes on this machine, each with its
+own proof assistant.
 
-One small interface (``WorkerPool.imap``) so that a distributed engine can replace the
-local pool later. Each worker builds its state once (``init(*args)`` returns an object,
+One small interface (``imap``), built by ``prover.engines.make_pool``, so that a distributed
+engine can replace the local pool. Each worker builds its state once (``init(*args)`` returns an object,
 e.g. an environment plus a policy) and then runs ``job(state, item)`` per item; results
 come back as they finish. A worker that dies takes only the item in flight with it: that
 item is reported as an error and a fresh worker takes the next one.
@@ -46,11 +47,7 @@ def _run(job, item):
         return {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
 
 
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-class WorkerPool:
+class LocalPool:
     def __init__(self, workers: int, init: Callable, init_args: tuple = ()):
         self.workers = max(1, workers)
         self.init, self.init_args = init, init_args

@@ -2,7 +2,8 @@
 
 The frontier is a priority queue of open nodes ordered by the cumulative log-probability
 of the path that first reached them (GPT-f, ReProver), or that sum divided by the path
-length (``length_norm``: deep nodes are not starved). Expanding a node asks the policy for
+length (``length_norm``: deep nodes are not starved), plus ``value_weight`` times the value a
+node scorer gives the node (``prover.search.scorers``; default none: the log-probability alone). Expanding a node asks the policy for
 k candidate tactics and applies each. Identical goal states are one node (``State.id`` is
 a content hash), so the tree is a DAG. A node whose every child failed is FAILED, and so
 on up; the search stops as soon as the root is PROVED and returns the shortest proof in
@@ -16,9 +17,9 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 
-from prover.policy import Candidate
 from prover.env import EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout
-from prover.search_tree import Edge, EdgeOutcome, Node, SearchResult, Status
+from prover.policy.base import Candidate
+from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
 _DEAD = (EdgeOutcome.ERROR, EdgeOutcome.TIMEOUT, EdgeOutcome.REFUSED)
 
@@ -28,23 +29,39 @@ class SearchConfig:
     max_expansions: int = 64      # nodes expanded per problem
     max_seconds: float = 300.0    # wall-clock per problem
     tactic_timeout: float = 5.0   # seconds per tactic
-    k: int | None = None          # candidates per expansion (None: the policy's default_k)
     length_norm: bool = False     # order by mean instead of total log-probability
     max_depth: int = 32
+    node_scorer: str | None = None  # a node scorer of prover.search.scorers (None: none)
+    value_weight: float = 1.0     # priority = path log-probability + value_weight * value
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 class BestFirstSearch:
-    def __init__(self, env: Environment, policy, config: SearchConfig | None = None):
+    """``scorer`` (a node scorer, ``prover.search.scorers``) overrides ``config.node_scorer``."""
+
+    def __init__(self, env: Environment, policy, config: SearchConfig | None = None, scorer=None):
         self.env, self.policy = env, policy
         self.cfg = config or SearchConfig()
+        if scorer is None and self.cfg.node_scorer:
+            from prover.search.scorers import make_scorer
+            scorer = make_scorer(self.cfg.node_scorer)
+        self.scorer = scorer
 
     def priority(self, node: Node) -> float:
-        if self.cfg.length_norm and node.depth > 0:
-            return node.score / node.depth
-        return node.score
+        base = node.score / node.depth if self.cfg.length_norm and node.depth > 0 else node.score
+        if node.value is not None:
+            base += self.cfg.value_weight * node.value
+        return base
+
+    def _push_children(self, heap, tie, res, children: list[str], states) -> None:
+        """Value the new children in one batch (when there is a node scorer), then queue them."""
+        if self.scorer is not None and children:
+            for sid, v in zip(children, self.scorer.values([states[sid] for sid in children])):
+                res.nodes[sid].value = float(v)
+        for sid in children:
+            heapq.heappush(heap, (-self.priority(res.nodes[sid]), next(tie), sid))
 
     def run(self, problem) -> SearchResult:
         t0 = time.perf_counter()
@@ -74,9 +91,8 @@ class BestFirstSearch:
                 continue
             node.expanded = True
             res.expansions += 1
-            k = self.cfg.k or getattr(self.policy, "default_k", 8)
-            cands, seen = [], set()
-            for c in self.policy.propose([states[nid]], k)[0]:
+            cands, seen, children = [], set(), []
+            for c in self.policy.propose([states[nid]], getattr(self.policy, "default_k", None))[0]:
                 t = self.env.normalise(c.tactic)
                 if t not in seen:  # "lia" and "lia." are one candidate
                     seen.add(t)
@@ -102,7 +118,7 @@ class BestFirstSearch:
                         res.nodes[sid] = child
                         out_edges[sid], parents[sid] = [], set()
                         if child.depth < self.cfg.max_depth:
-                            heapq.heappush(heap, (-self.priority(child), next(tie), sid))
+                            children.append(sid)
                         else:
                             child.expanded, child.status = True, Status.FAILED
                     if sid != nid:
@@ -122,6 +138,7 @@ class BestFirstSearch:
                 if edge.outcome is EdgeOutcome.PROVED:
                     self._mark_proved(nid, res, parents, out_edges)
                     break
+            self._push_children(heap, tie, res, children, states)
             if node.status is Status.OPEN:
                 self._maybe_fail(nid, res, parents, out_edges)
         else:

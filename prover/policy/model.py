@@ -17,12 +17,13 @@ kept); empty ones and ones that are not valid UTF-8 are dropped, so a state may 
 than k. Sampling is deterministic for a given seed and batch of goals (identical goals in
 one call are decoded once).
 
-With a ``menu`` (a list of tactics, e.g. the backend's automation menu), every state also
-gets every menu tactic as a candidate, scored by the same model log-probability
-(:meth:`ModelPolicy.score`): the model decides which automation to try first and which
-child the best-first search expands next, and still proposes tactics of its own. This is
-the "learned ranking over a tactic library" of Tactician/ASTactic next to free generation
-(GPT-f); ``menu: null`` is the pure generative policy.
+With candidate sources (``prover.policy.sources``: the backend's automation menu, the
+state's hypothesis templates...), every state also gets every offered tactic as a candidate,
+scored by the same model log-probability (:meth:`ModelPolicy.score`): the model decides which
+of them to try first and which child the best-first search expands next, and still proposes
+tactics of its own. This is the "learned ranking over a tactic library" of
+Tactician/ASTactic next to free generation (GPT-f); no sources is the pure generative
+policy, and ``generate=False`` (``k = 0``) ranks the sources only.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from prover.model import TacticModel, load
-from prover.policy import Candidate
+from prover.policy.base import Candidate
 
 
 @dataclass
@@ -44,8 +45,6 @@ class DecodeConfig:
     oversample: int = 2           # sample mode: samples per state and round = oversample * k
     rounds: int = 4               # sample mode: rounds at most, while a state has fewer than k
     seed: int = 0
-    menu: list[str] | None = None  # tactics scored by the model and offered at every state
-    templates: str | None = None   # a backend: also score its tactics naming the state's hypotheses
 
 
 class ModelPolicy:
@@ -57,7 +56,7 @@ class ModelPolicy:
     name = "model"
 
     def __init__(self, tm: TacticModel, cfg: DecodeConfig | None = None, device: str | None = None,
-                 cast: bool = True):
+                 cast: bool = True, sources: Sequence = ()):
         import torch
         self.tm, self.cfg = tm, cfg or DecodeConfig()
         if self.cfg.mode not in ("beam", "sample"):
@@ -67,27 +66,34 @@ class ModelPolicy:
         if cast and self.device.type == "cuda":
             self.model = self.model.to(torch.bfloat16)
         self.model.eval()
-        self.menu = [t.strip() for t in (self.cfg.menu or []) if t.strip()]
-        if self.menu:
-            self.name = "model+menu"
-        if self.cfg.templates:
-            self.name += "+hyps"
-        self.default_k = self.cfg.k  # generated candidates; a menu comes on top of them
+        self.sources = list(sources)
+        self.name = "model" + "".join(f"+{s.tag}" for s in self.sources)
+        self.default_k = self.cfg.k  # generated candidates; the sources' come on top of them
+
+    @property
+    def menu(self) -> list[str]:
+        """The tactics offered at every state (the static sources'), as the model scores them."""
+        return self.offered(None)
+
+    def offered(self, state) -> list[str]:
+        """The sources' tactics for ``state`` (None: the static sources' only), de-duplicated."""
+        out: list[str] = []
+        for src in self.sources:
+            if state is not None or src.static:
+                out.extend(src.candidates(state))
+        return list(dict.fromkeys(out))
 
     # ---- the Policy protocol ---------------------------------------------------------
-    def propose(self, states: Sequence, k: int) -> list[list[Candidate]]:
-        extra = None
-        if self.cfg.templates:
-            from prover.templates import templates
-            extra = [templates(s, self.cfg.templates) for s in states]
-        return self.propose_goals([s.text() for s in states], k, extra)
+    def propose(self, states: Sequence, k: int | None = None) -> list[list[Candidate]]:
+        return self.propose_goals([s.text() for s in states], k, [self.offered(s) for s in states])
 
     def propose_goals(self, goals: Sequence[str], k: int | None = None,
                       extra: Sequence[Sequence[str]] | None = None) -> list[list[Candidate]]:
         """Like ``propose`` on goal texts (``prover.env.goals_text`` form): ``k`` generated
-        candidates, plus every menu tactic when there is a menu and the state's own ``extra``
-        tactics (its hypothesis templates), all ordered by the model."""
-        n_gen = k or self.default_k
+        candidates plus the tactics offered for each goal (``extra``; default: the static
+        sources'), all ordered by the model."""
+        n_gen = self.default_k if k is None else k
+        static = self.offered(None) if extra is None else None
         extra_of = {g: list(e) for g, e in zip(goals, extra)} if extra is not None else {}
         unique = list(dict.fromkeys(goals))  # the same goals twice are decoded once
         out: list[list[Candidate]] = []
@@ -95,7 +101,7 @@ class ModelPolicy:
             chunk = unique[i:i + self.cfg.batch_size]
             gen = self._generate(chunk, n_gen) if n_gen else [[] for _ in chunk]
             for g, cands in zip(chunk, gen):
-                offered = list(dict.fromkeys(self.menu + extra_of.get(g, [])))
+                offered = list(dict.fromkeys(static if static is not None else extra_of.get(g, [])))
                 if not offered:
                     continue
                 merged = {c.tactic: c.logprob for c in cands}
@@ -214,19 +220,28 @@ class ModelPolicy:
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
                 device: str | None = None, batch_size: int = 8, seed: int = 0,
-                threads: int | None = None, menu: list[str] | str | bool | None = None,
-                templates: str | None = None) -> ModelPolicy:
+                threads: int | None = None, menu: list[str] | str | None = None,
+                templates: str | None = None, sources: Sequence | None = None,
+                backend: str = "coq") -> ModelPolicy:
     """The policy of a model directory. Raises :class:`prover.model.ModelError` for a bad directory.
-    ``menu``: a list of tactics, or a backend name for its automation menu, scored and offered
-    at every state besides the ``k`` generated candidates. ``templates``: a backend name whose
-    hypothesis-naming tactics (:mod:`prover.templates`) are scored and offered too.
-    ``threads`` sets torch's CPU threads for this process (1 in each of several search workers)."""
+    ``sources``: candidate sources (``prover.policy.sources``) scored and offered at every
+    state besides the ``k`` generated candidates (``k = 0``: rank them only). Shorthands:
+    ``menu``, a list of tactics or a backend name for its automation menu; ``templates``, a
+    backend name whose hypothesis-naming tactics are offered too. ``threads`` sets torch's
+    CPU threads for this process (1 in each of several search workers)."""
+    from prover import backends
+    from prover.policy.menu import MenuSource
+    from prover.policy.sources import make_source
     if threads:
         import torch
         torch.set_num_threads(threads)
-    if isinstance(menu, str) or menu is True:  # a backend name: that backend's automation menu
-        from prover.policy import scored_menu
-        menu = scored_menu("coq" if menu is True else menu)
+    sources = list(sources or [])
+    if isinstance(menu, str):  # a backend name: that backend's automation menu
+        sources.append(MenuSource(backends.get(menu)))
+    elif menu:
+        sources.append(MenuSource(backends.get(backend), menu))
+    if templates:
+        sources.append(make_source("templates", templates))
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, seed=seed, menu=list(menu) if menu else None, templates=templates or None)
-    return ModelPolicy(load(model_dir), cfg, device=device)
+                       batch_size=batch_size, seed=seed)
+    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources)

@@ -10,12 +10,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "configs" / "model_default.json"
+from prover.cli.common import die
 
-
-def _die(msg: str) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return 2
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent.parent / "data" / "configs" / "model_default.json"
 
 
 def cmd_train(args) -> int:
@@ -29,7 +26,7 @@ def cmd_train(args) -> int:
             cfg = replace(cfg, heldout=args.heldout)
         m = train(args.data, args.out, cfg, init=args.init, progress=not args.quiet)
     except (ModelError, FileNotFoundError, ValueError) as e:
-        return _die(" ".join(str(e).split()))
+        return die(str(e))
     if m:
         parts = [f"trained {m['steps']} steps ({m['params'] / 1e6:.2f}M params) into {args.out}"]
         if m.get("heldout_loss") is not None:
@@ -42,15 +39,15 @@ def cmd_train(args) -> int:
 
 def cmd_sample(args) -> int:
     from prover.model import ModelError
-    from prover.model_policy import load_policy
+    from prover.policy.model import load_policy
     goals = sys.stdin.read() if args.goals == "-" else args.goals
     if not goals.strip():
-        return _die("empty goals")
+        return die("empty goals")
     try:
         policy = load_policy(args.model, k=args.k, mode=args.mode, temperature=args.temperature,
                              max_new_tokens=args.max_new_tokens, seed=args.seed)
     except (ModelError, ValueError) as e:
-        return _die(" ".join(str(e).split()))
+        return die(str(e))
     for c in policy.propose_goals([goals.strip("\n")], args.k)[0]:
         print(f"{c.logprob:9.3f}  {c.tactic}")
     return 0

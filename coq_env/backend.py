@@ -1,0 +1,98 @@
+"""The Coq backend's one object in the registry (``prover.backends``): every part of Coq the
+pipeline uses, behind the :class:`prover.backends.Backend` interface."""
+from __future__ import annotations
+
+from prover.backends import Backend
+from prover.env import EnvError
+
+# Closing automation first, then one-step openers.
+MENU = (
+    "reflexivity", "lia", "lra", "nia", "nra", "field", "ring", "easy", "auto", "trivial",
+    "intros; lia", "intros; lra", "intros; nia", "intros; nra", "intros; field", "intros; ring",
+    "intros; subst; lia", "intros; subst; lra", "intros; subst; nra", "intros; subst; field",
+    "compute; reflexivity", "vm_compute; reflexivity", "intros; compute; lia",
+    "intros; split; lra", "intros; split; lia", "intros; split; nra",
+    "intros; field_simplify; lra", "intros; subst; field_simplify; nra",
+    "intros; psatz R 3", "intros; tauto", "intros; congruence",
+    "intros", "split", "subst", "simpl", "intros; subst", "field_simplify", "ring_simplify",
+)
+TRACE_OPTIONS = ("files", "roots", "timeout", "limit_files", "file_budget", "engine")
+
+
+class CoqBackend(Backend):
+    name = "coq"
+    dataset = "minif2f-coq"
+    menu = MENU
+    auto_trace = True  # the installed Coq sources can always be traced here
+
+    def check_available(self) -> None:
+        from .coqtop import CoqMissing, find_coqtop
+        try:
+            find_coqtop()
+        except CoqMissing as e:
+            raise EnvError(str(e)) from None
+
+    def make_env(self, **kw):
+        from .env import CoqEnv
+        return CoqEnv(**kw)
+
+    def load_problems(self, directory=None, split=None, limit=None, on_error=None):
+        from .problems import load_dir
+        return load_dir(directory, split=split, limit=limit, on_error=on_error)
+
+    def parse_problem(self, path):
+        from .problems import parse_file
+        return parse_file(path)
+
+    def check_file(self, path, theorem=None, timeout=300.0, problem=None):
+        from .check import check_file
+        return check_file(path, theorem=theorem, timeout=timeout, problem=problem)
+
+    def check_proof(self, problem, proof, timeout=300.0):
+        from .check import check_proof
+        return check_proof(problem, proof, timeout=timeout)
+
+    def render_proof(self, problem, proof):
+        from .check import render_proof
+        return render_proof(problem, proof)
+
+    def comment(self, text: str) -> str:
+        return f"(* {text.replace('*)', '* )')} *)"
+
+    def normalise(self, tactic: str) -> str:
+        from .cheat import CheatError, normalise
+        try:
+            return normalise(tactic)
+        except CheatError:
+            return tactic.strip()
+
+    def refusal(self, tactic: str) -> str | None:
+        from .cheat import CheatError, check_tactic
+        try:
+            check_tactic(tactic)
+        except CheatError as e:
+            return str(e)
+        return None
+
+    def templates(self, goal):
+        from .templates import templates
+        return templates(goal)
+
+    def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
+        unknown = sorted(set(options) - set(TRACE_OPTIONS))
+        if unknown:
+            raise ValueError(f"the coq tracer takes no option {', '.join(unknown)}")
+        self.check_available()
+        from .trace import trace_corpus
+        summary = trace_corpus(out, workers=workers, progress=progress, **options)
+        brief = {
+            "out": str(out),
+            "pairs": {k: summary["pairs"][k] for k in ("train", "heldout")},
+            "files": {k: summary["files"][k] for k in ("done", "traced", "partial", "skipped")},
+            "proofs": {k: summary["proofs"][k] for k in ("replayed", "failed", "admitted", "aborted")},
+            "this_run": {k: summary["this_run"][k] for k in ("traced", "resumed", "wall_seconds")},
+        }
+        return {"ok": not summary["this_run"]["worker_errors"], "brief": brief, "summary": summary}
+
+
+BACKEND = CoqBackend()

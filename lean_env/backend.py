@@ -1,0 +1,95 @@
+"""The Lean 4 backend's one object in the registry (``prover.backends``): the Lean REPL,
+miniF2F-lean4, the ``lake env lean`` checker and LeanDojo's tracer behind the
+:class:`prover.backends.Backend` interface. Everything imports without a Lean toolchain."""
+from __future__ import annotations
+
+from prover.backends import Backend
+from prover.env import EnvError
+
+MENU = (
+    "rfl", "norm_num", "linarith", "nlinarith", "positivity", "simp", "omega", "decide",
+    "ring", "field_simp", "ring_nf", "norm_num [*]", "intro h", "constructor", "simp_all",
+)
+TRACE_OPTIONS = ("repo", "commit")
+LEAN_NEEDS = "tracing Lean needs LeanDojo and a live Lean toolchain (make lean-setup)"
+
+
+class LeanBackend(Backend):
+    name = "lean"
+    dataset = "minif2f-lean4"
+    menu = MENU
+    auto_trace = False  # tracing Mathlib takes hours and a Lean toolchain: `prover trace --backend lean`
+
+    def check_available(self) -> None:
+        from .paths import NOT_INSTALLED, default_repl_command, repl_binary
+        if default_repl_command() is None or not repl_binary().exists():
+            raise EnvError(NOT_INSTALLED)
+
+    def make_env(self, **kw):
+        from .env import LeanEnv
+        return LeanEnv(**kw)
+
+    def load_problems(self, directory=None, split=None, limit=None, on_error=None):
+        from .problems import load_dir
+        return load_dir(directory, split=split, limit=limit, on_error=on_error)
+
+    def parse_problem(self, path):
+        from pathlib import Path
+
+        from prover.problems import ProblemError
+
+        from .problems import parse_text
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ProblemError(f"{path}: cannot read: {e}") from None
+        return parse_text(text, str(path))
+
+    def check_file(self, path, theorem=None, timeout=300.0, problem=None):
+        from .check import check_file
+        return check_file(path, theorem=theorem, timeout=timeout, problem=problem)
+
+    def check_proof(self, problem, proof, timeout=300.0):
+        from .check import check_proof
+        return check_proof(problem, proof, timeout=timeout)
+
+    def render_proof(self, problem, proof):
+        from .check import render_proof
+        return render_proof(problem, proof)
+
+    def comment(self, text: str) -> str:
+        return "-- " + " ".join(text.split())
+
+    def normalise(self, tactic: str) -> str:
+        from .cheat import normalise
+        return normalise(tactic)
+
+    def refusal(self, tactic: str) -> str | None:
+        from .cheat import CheatError, check_tactic
+        try:
+            check_tactic(tactic)
+        except CheatError as e:
+            return str(e)
+        return None
+
+    def templates(self, goal):
+        from .templates import templates
+        return templates(goal)
+
+    def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
+        unknown = sorted(set(options) - set(TRACE_OPTIONS))
+        if unknown:
+            raise ValueError(f"the lean tracer takes no option {', '.join(unknown)}")
+        from .paths import lake
+        from .trace import MATHLIB_URL, LeanDojoMissing, trace_repo
+        if lake() is None:
+            raise EnvError(f"{LEAN_NEEDS}: no lake found")
+        try:
+            summary = trace_repo(out, url=options.get("repo") or MATHLIB_URL, commit=options.get("commit"))
+        except LeanDojoMissing as e:
+            raise EnvError(str(e)) from None
+        brief = {k: summary[k] for k in ("source", "pairs", "files", "wall_seconds")}
+        return {"ok": True, "brief": brief, "summary": summary}
+
+
+BACKEND = LeanBackend()

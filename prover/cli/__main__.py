@@ -1,0 +1,6 @@
+"""``python -m prover.cli``: the ``prover`` command."""
+import sys
+
+from prover.cli import main
+
+sys.exit(main())

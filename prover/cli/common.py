@@ -1,0 +1,85 @@
+"""What every subcommand shares: the one-line error, the problem options and loading, and
+the policy options that become a :class:`prover.policy.PolicySpec`."""
+from __future__ import annotations
+
+import sys
+
+
+def die(msg: str, code: int = 2) -> int:
+    """Print ``error: msg`` (one line) on stderr and return ``code`` (the exit status)."""
+    print(f"error: {' '.join(str(msg).split())}", file=sys.stderr)
+    return code
+
+
+def backend_arg(p, default: str | None = None) -> None:
+    from prover import backends
+    p.add_argument("--backend", default=default if default is not None else backends.DEFAULT,
+                   choices=backends.names())
+
+
+def problem_args(p) -> None:
+    """--backend --problems --split --limit --workers --timeout."""
+    from prover.engines import default_workers
+    backend_arg(p)
+    p.add_argument("--problems", default=None, help="problem directory (default: miniF2F of the backend)")
+    p.add_argument("--split", default=None, help="valid or test (default: all)")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--workers", type=int, default=default_workers())
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds per tactic")
+
+
+def load_problems_or_exit(args):
+    """The problems of ``args`` (``problem_args``); malformed files are reported and skipped,
+    an unusable directory exits with one line."""
+    from prover.problems import ProblemError, load_problems
+    errors = []
+    try:
+        problems = load_problems(args.backend, args.problems, split=args.split, limit=args.limit,
+                                 on_error=lambda p, m: errors.append(m))
+    except (ProblemError, ValueError) as e:
+        raise SystemExit(die(str(e)))
+    for m in errors:
+        print(f"skipped (malformed): {m}", file=sys.stderr)
+    return problems
+
+
+def policy_args(p, default: str = "menu", choices=None) -> None:
+    """--policy --model --k --with-menu --with-hyps: a named policy and what the model adds."""
+    from prover.policy import NAMED
+    p.add_argument("--policy", default=default, choices=choices or list(NAMED),
+                   help="menu (the fixed menu), menu+hyps (the menu, then tactics naming the state's "
+                        "hypotheses) or model")
+    p.add_argument("--model", default=None, help="model directory for --policy model")
+    p.add_argument("--k", type=int, default=None,
+                   help="model: tactics it generates per state (default 8); menu: a cap on the candidates")
+    p.add_argument("--with-menu", action="store_true",
+                   help="model policy: also offer the backend's menu at every state, ranked by the model")
+    p.add_argument("--with-hyps", action="store_true",
+                   help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
+
+
+def policy_spec(args):
+    """The PolicySpec of ``policy_args``; --with-menu/--with-hyps add sources to a model policy."""
+    from prover.policy import PolicySpec
+    kw = {"model": args.model}
+    if args.k is not None:
+        kw["k"] = args.k
+    spec = PolicySpec.named(args.policy, **kw)
+    if spec.needs_model:
+        extra = tuple(s for s, on in (("menu", args.with_menu), ("templates", args.with_hyps)) if on)
+        spec = PolicySpec(**{**spec.as_dict(), "sources": spec.sources + extra})
+    return spec
+
+
+def check_policy(spec) -> str | None:
+    """Why the policy of ``spec`` cannot be built here (a missing or bad model), or None."""
+    if not spec.needs_model:
+        return None
+    from prover.model import ModelError, load
+    if not spec.model:
+        return f"--policy {spec.label} needs --model DIR (a trained model directory)"
+    try:
+        load(spec.model)
+    except ModelError as e:
+        return str(e)
+    return None

@@ -1,0 +1,63 @@
+"""``prover search``: best-first search over many problems in parallel, into a proof database
+(the run loop is :func:`prover.search.runner.run_search`)."""
+from __future__ import annotations
+
+from prover.cli.common import check_policy, die, load_problems_or_exit, policy_args, policy_spec, problem_args
+
+
+def cmd_search(args) -> int:
+    from prover.backends import check_available
+    from prover.db import DBError, ProofDB
+    from prover.env import EnvError
+    from prover.search import SearchConfig
+    from prover.search.runner import run_search
+    try:
+        spec = policy_spec(args)
+        cfg = SearchConfig(max_expansions=args.expansions, max_seconds=args.max_seconds,
+                           tactic_timeout=args.timeout, length_norm=args.length_norm,
+                           node_scorer=args.node_scorer, value_weight=args.value_weight)
+    except ValueError as e:
+        return die(str(e))
+    why = check_policy(spec)  # a bad policy or model fails here, in one line
+    if why:
+        return die(why)
+    try:
+        check_available(args.backend)
+    except EnvError as e:
+        return die(str(e))
+    problems = load_problems_or_exit(args)
+    if not problems:
+        return die("no problems to search")
+    try:
+        db = ProofDB(args.db)
+    except DBError as e:
+        return die(str(e))
+    with db:
+        s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
+                       round=args.round, engine=args.engine)
+        total_proved = len(db.accepted_problems() & {p.key for p in problems})
+    print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
+          f"{total_proved}/{len(problems)} proved in the database; "
+          f"{s.expansions} expansions, {s.expansions_per_second:.2f}/s; outcomes {s.outcomes}")
+    return 0
+
+
+def search_args(p) -> None:
+    """The search budget options shared by ``search`` and ``eval``."""
+    p.add_argument("--max-seconds", type=float, default=300.0, help="wall-clock per problem")
+    p.add_argument("--length-norm", action="store_true", help="order the frontier by mean log-probability")
+    p.add_argument("--node-scorer", default=None,
+                   help="a node scorer of prover.search.scorers (e.g. fewer_goals): adds a value to the priority")
+    p.add_argument("--value-weight", type=float, default=1.0, help="priority = log-probability + this * value")
+    p.add_argument("--round", type=int, default=0)
+    p.add_argument("--engine", default="local", help="worker-pool engine (prover.engines)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("search", help="best-first search into a proof database")
+    problem_args(p)
+    policy_args(p)
+    p.add_argument("--db", required=True, help="proof database, e.g. runs/NAME/proofs.db")
+    p.add_argument("--expansions", type=int, default=32, help="expansions per problem")
+    search_args(p)
+    p.set_defaults(func=cmd_search)

@@ -1,0 +1,81 @@
+"""The fixed scorer: candidates in their sources' order with fixed, decreasing scores.
+
+``MenuPolicy`` is the floor every learned policy must beat: the backend's automation menu
+(optionally followed by the state's hypothesis templates, the ``menu+hyps`` ablation), the
+same order at every state. Scores are a proper distribution over the first source (a
+geometric decay, normalised); each later candidate scores half the one before it, so the
+best-first search ranks children by the position of the tactic that made them.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+from prover.policy.base import Candidate
+from prover.env import State
+
+
+class FixedPolicy:
+    """Policy protocol over candidate sources with the fixed scorer. ``k`` caps the
+    candidates per state (None: all of them)."""
+
+    def __init__(self, sources: Sequence, k: int | None = None, name: str | None = None):
+        self.sources = list(sources)
+        self.default_k = k
+        self.name = name or "+".join(s.tag for s in self.sources) or "empty"
+
+    def offered(self, state: State | None) -> list[list[str]]:
+        """Each source's tactics for ``state``, each tactic only at its first source."""
+        seen: set[str] = set()
+        out = []
+        for src in self.sources:
+            if state is None and not src.static:
+                out.append([])
+                continue
+            fresh = [t for t in src.candidates(state) if t not in seen]
+            seen.update(fresh)
+            out.append(fresh)
+        return out
+
+    def propose(self, states: Sequence[State | None], k: int | None = None) -> list[list[Candidate]]:
+        k = k or self.default_k
+        out = []
+        for s in states:
+            groups = self.offered(s)
+            first, rest = (groups[0], [t for g in groups[1:] for t in g]) if groups else ([], [])
+            weights = [0.9 ** i for i in range(len(first))]
+            z = sum(weights) or 1.0
+            cands = [Candidate(t, math.log(w / z)) for t, w in zip(first, weights)]
+            last = cands[-1].logprob if cands else 0.0
+            cands += [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(rest)]
+            out.append(cands[:k] if k else cands)
+        return out
+
+
+class MenuPolicy(FixedPolicy):
+    """The backend's menu (or ``tactics``), then with ``templates`` the state's hypothesis
+    templates: the named policies ``menu`` and ``menu+hyps``."""
+
+    def __init__(self, backend="coq", tactics: Sequence[str] | None = None, templates: bool = False,
+                 k: int | None = None):
+        from prover import backends
+        from prover.policy.sources import make_source
+        from prover.policy.menu import MenuSource
+        b = backends.get(backend)
+        menu = MenuSource(b, tactics)
+        self.tactics = menu.tactics
+        super().__init__([menu] + ([make_source("templates", b)] if templates else []), k=k)
+
+    @classmethod
+    def from_file(cls, path: str | Path, backend="coq") -> "MenuPolicy":
+        lines = [ln.strip() for ln in Path(path).read_text().splitlines()]
+        return cls(backend, [ln for ln in lines if ln and not ln.startswith("#")])
+
+
+def scored_menu(backend="coq", tactics: Sequence[str] | None = None) -> list[str]:
+    """A menu in the spelling stored proofs use (e.g. Coq's final period), the spelling the
+    model was trained on and so the one its log-probabilities are asked for."""
+    from prover import backends
+    from prover.policy.menu import MenuSource
+    return MenuSource(backends.get(backend), tactics).tactics

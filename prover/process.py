@@ -1,0 +1,88 @@
+"""Supervision of a proof-assistant process, the same for every backend.
+
+A prover runs in a process group of its own (``lake env`` runs the Lean REPL as a child;
+micromega runs helpers under coqtop), optionally under an address-space limit, so that a
+hang, a crash or a blown memory budget is handled by killing the whole group and starting
+again. What is rebuilt after a restart is the backend's business (its replay).
+"""
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
+
+
+def popen(argv: Sequence[str], *, mem_limit_mb: float = 0, **kw) -> subprocess.Popen:
+    """Start ``argv`` in a new session (its own process group); with ``mem_limit_mb`` > 0
+    under that address-space limit. ``kw`` goes to :class:`subprocess.Popen`."""
+    limit = int(mem_limit_mb * 1024 * 1024) if mem_limit_mb else 0
+
+    def _limits():
+        os.setsid()
+        if limit > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return subprocess.Popen(list(argv), preexec_fn=_limits, **kw)
+
+
+def kill_group(proc: subprocess.Popen | None, wait: float = 10.0) -> None:
+    """Kill ``proc``'s whole process group (if it still runs) and reap it."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+    try:
+        proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def rss_mb(pid: int, children: bool = False) -> float:
+    """Resident memory of ``pid`` (and, with ``children``, of all its descendants) in MB."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+        if children:
+            todo.extend(_children(p))
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(x) for x in f.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def retry_once(fn: Callable[[], T], died: type[BaseException] | tuple, before_retry: Callable[[], None] | None = None) -> T:
+    """Run ``fn``; if the process died under it (``died``), rebuild (``before_retry``) and run
+    it once more: a process killed from outside costs nothing, a tactic that kills it twice
+    is that tactic's fault (the second exception propagates)."""
+    try:
+        return fn()
+    except died:
+        if before_retry is not None:
+            before_retry()
+        return fn()

@@ -1,0 +1,119 @@
+"""Search many problems in parallel into a proof database: the run loop behind ``prover
+search``, ``prover eval`` and every search step of ``prover iterate``.
+
+Workers (one proof-assistant process and one policy each, built once per worker) search and
+check; the driver is the only writer of the database and commits each attempt as it ends.
+Each job item carries its problem and its budget (expansions), so one worker pool serves a
+whole run, whatever the per-problem budgets of active selection. Re-running the same run
+skips the attempts already finished (same problem, round and label) and keeps their proofs.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+
+from prover.check import Verdict, check_proof
+from prover.policy.spec import PolicySpec, build_policy
+from prover.search.best_first import BestFirstSearch, SearchConfig
+from prover.search.tree import SearchResult
+
+
+class SearchWorker:
+    """Per-process state: an environment and a policy, reused across problems. The
+    environment's default tactic timeout is the search's ``tactic_timeout``."""
+
+    def __init__(self, backend: str, spec: PolicySpec, cfg: SearchConfig, threads: int = 1):
+        from prover import backends
+        self.backend, self.cfg = backends.get(backend), cfg
+        self.env = self.backend.make_env(timeout=cfg.tactic_timeout)
+        try:
+            self.policy = build_policy(spec, self.backend, threads=max(1, threads))
+        except BaseException:
+            self.env.close()
+            raise
+
+    def run(self, problem, budget: int | None = None) -> tuple[SearchResult, Verdict | None]:
+        cfg = self.cfg if budget is None else replace(self.cfg, max_expansions=budget)
+        res = BestFirstSearch(self.env, self.policy, cfg).run(problem)
+        verdict = check_proof(problem, res.proof) if res.proof else None
+        return res, verdict
+
+    def close(self):
+        self.env.close()
+
+
+def _init(backend, spec, cfg, threads):
+    return SearchWorker(backend, spec, cfg, threads)
+
+
+def _job(worker: SearchWorker, item) -> tuple[SearchResult, Verdict | None]:
+    problem, budget = item
+    return worker.run(problem, budget)
+
+
+@dataclass
+class SearchSummary:
+    attempted: int = 0
+    skipped: int = 0          # finished before (resume)
+    proved: int = 0           # accepted by the checker, this run
+    expansions: int = 0
+    seconds: float = 0.0
+    outcomes: dict = field(default_factory=dict)
+
+    @property
+    def expansions_per_second(self) -> float:
+        return self.expansions / self.seconds if self.seconds else 0.0
+
+
+def run_search(problems, db, *, backend: str, spec: PolicySpec, cfg: SearchConfig, workers: int,
+               round: int = 0, run_id: int | None = None, budgets: dict | None = None,
+               progress: bool = True, desc: str = "search", label: str | None = None,
+               engine: str = "local") -> SearchSummary:
+    """Search ``problems`` with the policy of ``spec`` and record every attempt in ``db``
+    under ``label`` (default: the spec's label). ``budgets`` may override ``max_expansions``
+    per problem key (active selection; 0 skips a problem)."""
+    from tqdm import tqdm
+
+    from prover.engines import make_pool
+    label = label or spec.label
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    db.add_problems(problems)
+    own_run = run_id is None
+    if own_run:
+        run_id = db.start_run({"command": "search", "backend": backend, "policy": label,
+                               "spec": spec.as_dict(), "round": round, **cfg.as_dict()})
+    summary = SearchSummary()
+    items = []
+    for p in problems:
+        if db.finished_attempt(p.key, round, label):
+            summary.skipped += 1
+            continue
+        n = (budgets or {}).get(p.key, cfg.max_expansions)
+        if n > 0:  # a zero budget means: not this round
+            items.append((p, n))
+    items.sort(key=lambda it: it[1])  # small budgets first: quick results, big jobs last
+    t0 = time.time()
+    bar = tqdm(total=len(items), desc=desc, unit="problem", file=sys.stderr, disable=not progress)
+    if items:
+        pool = make_pool(engine, workers, _init, (backend, spec, cfg, threads))
+        for (problem, n), out in pool.imap(_job, items):
+            if isinstance(out, dict):  # the worker itself failed on this problem
+                res, verdict = SearchResult(problem.key, "error", None, 0, 0.0, error=out["error"]), None
+            else:
+                res, verdict = out
+            db.record_attempt(res, run_id, round, label, replace(cfg, max_expansions=n).as_dict(), verdict)
+            summary.attempted += 1
+            summary.expansions += res.expansions
+            summary.outcomes[res.outcome] = summary.outcomes.get(res.outcome, 0) + 1
+            if verdict is not None and verdict.accepted:
+                summary.proved += 1
+            summary.seconds = time.time() - t0
+            bar.update(1)
+            bar.set_postfix(proved=summary.proved, exp_per_s=f"{summary.expansions_per_second:.1f}")
+    bar.close()
+    summary.seconds = time.time() - t0
+    if own_run:
+        db.finish_run(run_id)
+    return summary
