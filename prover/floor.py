@@ -6,6 +6,7 @@ complete proof file. This is the baseline every learned policy must beat.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -61,3 +62,25 @@ def _init(backend, timeout, menu):
 
 def _job(prover: MenuProver, problem):
     return prover.prove(problem)
+
+
+def run_floor(problems, backend: str, timeout: float, menu: list[str] | None = None, workers: int = 1,
+              engine: str = "local", progress: bool = True) -> dict[str, ProveResult]:
+    """Every problem's ``ProveResult`` (by key) from the menu at its root, in ``workers``
+    processes of ``engine``."""
+    from tqdm import tqdm
+
+    from prover.engines import make_pool
+    pool = make_pool(engine, workers, _init, (backend, timeout, menu))
+    results: dict[str, ProveResult] = {}
+    bar = tqdm(total=len(problems), desc="prove", unit="problem", file=sys.stderr, disable=not progress)
+    proved = 0
+    for problem, res in pool.imap(_job, problems):
+        if isinstance(res, dict):  # the worker failed on this problem
+            res = ProveResult(problem.key, "error", message=res["error"])
+        results[problem.key] = res
+        proved += res.outcome == "proved"
+        bar.update(1)
+        bar.set_postfix(proved=proved)
+    bar.close()
+    return results

@@ -160,3 +160,24 @@ def test_database_owns_its_queries(tmp_path):
         assert [r["length"] for r in db.training_proofs()] == [1, 2]
         assert [r["outcome"] for r in db.attempt_history(["menu", "eval"])] == ["proved", "failed"]
         assert db.shortest_lengths() == {p.key: 1}
+
+
+def test_bad_scorer_or_search_key_in_a_config_is_one_line(tmp_path):
+    import json
+
+    from prover.loop.iterate import ConfigError, IterateConfig
+    for search, why in (({"node_scorer": "oracle"}, "unknown node scorer"),
+                        ({"k": 8}, "decode.k"), ({"bogus": 1}, "unknown search keys")):
+        f = tmp_path / "c.json"
+        f.write_text(json.dumps({"search": search}))
+        with pytest.raises(ConfigError, match=why) as e:
+            IterateConfig.load(f)
+        assert "\n" not in str(e.value) and "c.json" in str(e.value)
+
+
+def test_search_cli_refuses_an_unknown_node_scorer_in_one_line(problem_dir, tmp_path, capsys):
+    from prover.cli import main
+    assert main(["search", "--problems", str(problem_dir), "--db", str(tmp_path / "d.db"),
+                 "--node-scorer", "oracle"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown node scorer") and err.count("\n") == 1

@@ -2,7 +2,6 @@
 the fixed menu at each problem's root)."""
 from __future__ import annotations
 
-import sys
 import time
 
 from prover.cli.common import backend_arg, die, load_problems_or_exit, problem_args
@@ -28,10 +27,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_prove(args) -> int:
-    from tqdm import tqdm
-
-    from prover.engines import make_pool
-    from prover.floor import ProveResult, _init, _job
+    from prover.floor import run_floor
     menu = None
     if args.menu:
         from prover.policy import MenuPolicy
@@ -39,19 +35,9 @@ def cmd_prove(args) -> int:
     problems = load_problems_or_exit(args)
     if not problems:
         return die("no problems to prove")
-    pool = make_pool(args.engine, args.workers, _init, (args.backend, args.timeout, menu))
     t0 = time.time()
-    results = {}
-    bar = tqdm(total=len(problems), desc="prove", unit="problem", file=sys.stderr)
-    proved = 0
-    for problem, res in pool.imap(_job, problems):
-        if isinstance(res, dict):  # the worker failed on this problem
-            res = ProveResult(problem.key, "error", message=res["error"])
-        results[problem.key] = res
-        proved += res.outcome == "proved"
-        bar.update(1)
-        bar.set_postfix(proved=proved)
-    bar.close()
+    results = run_floor(problems, args.backend, args.timeout, menu, workers=args.workers, engine=args.engine)
+    proved = sum(r.outcome == "proved" for r in results.values())
     for p in problems:
         r = results[p.key]
         if r.outcome == "proved":

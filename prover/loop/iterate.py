@@ -108,6 +108,10 @@ class IterateConfig:
             model_spec(None, cfg.decode)
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: decode: {e}") from None
+        try:
+            SearchConfig(**{k: v for k, v in cfg.search.items() if k != "max_expansions"})
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"{path}: search: {e}") from None
         for p in cfg.pool:
             if p.get("split") == cfg.eval_split and not p.get("problems") and not cfg.eval_problems:
                 raise ConfigError(f"{path}: the training pool may not include the evaluation split {cfg.eval_split!r}")

@@ -34,6 +34,13 @@ class SearchConfig:
     node_scorer: str | None = None  # a node scorer of prover.search.scorers (None: none)
     value_weight: float = 1.0     # priority = path log-probability + value_weight * value
 
+    def __post_init__(self):
+        if self.node_scorer is not None:
+            from prover.search.scorers import SCORERS
+            if self.node_scorer not in SCORERS:
+                raise ValueError(f"unknown node scorer {self.node_scorer!r} "
+                                 f"(expected one of {', '.join(sorted(SCORERS))})")
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -21,8 +21,8 @@ from prover.search.tree import SearchResult
 
 
 class SearchWorker:
-    """Per-process state: an environment and a policy, reused across problems. The
-    environment's default tactic timeout is the search's ``tactic_timeout``."""
+    """Per-process state: an environment, a policy and a node scorer, reused across problems.
+    The environment's default tactic timeout is the search's ``tactic_timeout``."""
 
     def __init__(self, backend: str, spec: PolicySpec, cfg: SearchConfig, threads: int = 1):
         from prover import backends
@@ -30,13 +30,17 @@ class SearchWorker:
         self.env = self.backend.make_env(timeout=cfg.tactic_timeout)
         try:
             self.policy = build_policy(spec, self.backend, threads=max(1, threads))
+            self.scorer = None  # built once per worker (a learned value loads a model)
+            if cfg.node_scorer:
+                from prover.search.scorers import make_scorer
+                self.scorer = make_scorer(cfg.node_scorer)
         except BaseException:
             self.env.close()
             raise
 
     def run(self, problem, budget: int | None = None) -> tuple[SearchResult, Verdict | None]:
         cfg = self.cfg if budget is None else replace(self.cfg, max_expansions=budget)
-        res = BestFirstSearch(self.env, self.policy, cfg).run(problem)
+        res = BestFirstSearch(self.env, self.policy, cfg, scorer=self.scorer).run(problem)
         verdict = check_proof(problem, res.proof) if res.proof else None
         return res, verdict
 
