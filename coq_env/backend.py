@@ -2,8 +2,12 @@
 pipeline uses, behind the :class:`prover.backends.Backend` interface."""
 from __future__ import annotations
 
+import re
+
 from prover.backends import Backend
 from prover.env import EnvError
+
+_IDENT = re.compile(r"[^\W\d][\w']*")
 
 # Closing automation first, then one-step openers.
 MENU = (
@@ -77,6 +81,16 @@ class CoqBackend(Backend):
     def templates(self, goal):
         from .templates import templates
         return templates(goal)
+
+    def statement(self, goal, name: str) -> str | None:
+        binders = []
+        for h in goal.hyps:
+            if h.body is not None or "\n" in h.type or not all(_IDENT.fullmatch(n) for n in h.names):
+                return None  # let-bound or unnamed hypotheses: not stated (yet)
+            binders.append(f"({' '.join(h.names)} : {h.type})")
+        if "?" in goal.conclusion or "\n" in goal.conclusion:
+            return None  # an existential variable cannot be stated
+        return f"Lemma {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}."
 
     def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
         unknown = sorted(set(options) - set(TRACE_OPTIONS))

@@ -18,6 +18,7 @@ class LeanBackend(Backend):
     name = "lean"
     dataset = "minif2f-lean4"
     menu = MENU
+    goal_style = "lean"
     auto_trace = False  # tracing Mathlib takes hours and a Lean toolchain: `prover trace --backend lean`
 
     def check_available(self) -> None:
@@ -75,6 +76,16 @@ class LeanBackend(Backend):
     def templates(self, goal):
         from .templates import templates
         return templates(goal)
+
+    def statement(self, goal, name: str) -> str | None:
+        binders = []
+        for h in goal.hyps:
+            if h.body is not None or "\n" in h.type or any("✝" in n or not n for n in h.names):
+                return None  # let-bound or inaccessible hypotheses: not stated (yet)
+            binders.append(f"({' '.join(h.names)} : {h.type})")
+        if "?" in goal.conclusion:
+            return None
+        return f"theorem {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}"
 
     def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
         unknown = sorted(set(options) - set(TRACE_OPTIONS))

@@ -15,6 +15,8 @@ What a backend provides (each a method or attribute of :class:`Backend`):
     verdict and the proof file it reads;
   * ``menu`` and ``templates(goal)``: the automation menu and the tactics naming a goal's
     own hypotheses (candidate sources of the policies);
+  * ``statement(goal, name)``: a goal as a standalone theorem statement (self-play's
+    hindsight lemmas and conjectures);
   * ``refusal(tactic)`` and ``normalise(tactic)``: the cheat filter and the one canonical
     spelling of a tactic (the spelling stored proofs, and so the model, use);
   * ``trace(out, ...)`` and ``auto_trace``: the corpus tracer, and whether ``prover
@@ -52,6 +54,7 @@ class Backend:
     dataset: str = ""                  # its problems' folder under the data directory (prover.paths)
     menu: tuple[str, ...] = ()         # the automation menu, closing tactics first
     auto_trace: bool = False           # ``prover iterate`` traces the corpus itself when missing
+    goal_style: str = "coq"            # the layout of its goals' hypotheses (prover.env.HYP_LAYOUTS)
 
     # -- the prover ----------------------------------------------------------------------
     def check_available(self) -> None:
@@ -93,6 +96,13 @@ class Backend:
     def templates(self, goal: "Goal") -> list[str]:
         """Tactics naming ``goal``'s own hypotheses and variables (none by default)."""
         return []
+
+    def statement(self, goal: "Goal", name: str) -> str | None:
+        """A closed theorem statement named ``name`` whose proof starts in exactly ``goal``
+        (its hypotheses as binders), to be placed after a problem's header: how a subgoal of
+        a search tree becomes a standalone lemma or a conjecture. None when this backend
+        cannot state that goal (it is then skipped)."""
+        return None
 
     # -- the corpus ----------------------------------------------------------------------
     def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:

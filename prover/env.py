@@ -80,6 +80,55 @@ def goals_text(goals: tuple[Goal, ...] | list[Goal]) -> str:
     return "\n\n".join(g.text() for g in goals)
 
 
+def parse_goals_text(text: str, style: str = "coq") -> tuple[Goal, ...]:
+    """The inverse of :func:`goals_text` (what the database and the corpus store): goals
+    separated by a blank line, each ``[case TAG]``, hypothesis lines, ``⊢ conclusion``.
+    A hypothesis line that does not parse (a continuation of a long one) is appended to the
+    one before. Raises ValueError for a block without a conclusion."""
+    if text.strip() in ("", "no goals"):
+        return ()
+    goals = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        case = None
+        if lines and lines[0].startswith("case ") and " : " not in lines[0]:  # Lean's case tag
+            case, lines = lines[0][5:].strip(), lines[1:]
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("⊢ ")), None)
+        if at is None:
+            raise ValueError(f"no conclusion (⊢) in goal block {block[:80]!r}")
+        hyps: list[Hyp] = []
+        for ln in lines[:at]:
+            h = _parse_hyp(ln, style)
+            if h is None:
+                if not hyps:
+                    raise ValueError(f"unparsable hypothesis line {ln[:80]!r}")
+                last = hyps.pop()
+                h = Hyp(last.names, last.type + "\n" + ln, last.body)
+            hyps.append(h)
+        conclusion = "\n".join([lines[at][2:]] + lines[at + 1:])
+        goals.append(Goal(tuple(hyps), conclusion, case, style))
+    return tuple(goals)
+
+
+def _parse_hyp(line: str, style: str) -> Hyp | None:
+    """One hypothesis line in ``style``'s layout; a let-bound one keeps its body (best effort:
+    split at the first ``:=``); None when the line is not a hypothesis line."""
+    if not line or line[0].isspace() or " : " not in line:
+        return None
+    head, rest = line.split(" : ", 1)
+    if HYP_LAYOUTS.get(style) is _space_layout:
+        names = tuple(head.split())
+        if " := " in rest:
+            rest, body = rest.split(" := ", 1)
+            return Hyp(names, rest, body)
+        return Hyp(names, rest) if names else None
+    if " := " in head:  # Coq: n := body : type (the body ends at the first " : ")
+        name, body = head.split(" := ", 1)
+        return Hyp(tuple(n.strip() for n in name.split(",")), rest, body)
+    names = tuple(n.strip() for n in head.split(","))
+    return Hyp(names, rest) if all(names) else None
+
+
 def state_id(goals: tuple[Goal, ...] | list[Goal]) -> str:
     return hashlib.sha1(goals_text(goals).encode()).hexdigest()[:16]
 

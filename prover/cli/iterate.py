@@ -14,6 +14,10 @@ def cmd_iterate(args) -> int:
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
                                  workers=args.workers)
+        if args.no_selfplay and cfg.selfplay.get("enabled"):
+            # the same preset without self-play, in a run directory of its own (same seeds, budgets)
+            cfg.selfplay = {**cfg.selfplay, "enabled": False}
+            cfg.name = args.name or f"{cfg.name}-noselfplay"
         from prover.backends import check_available
         check_available(cfg.backend)  # before runs/NAME/ is made: a missing prover leaves nothing behind
         exp = Experiment(cfg, progress=not args.quiet)
@@ -70,6 +74,8 @@ def register(sub) -> None:
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--no-selfplay", action="store_true",
+                   help="run the preset with self-play off (into runs/NAME-noselfplay unless --name)")
     p.set_defaults(func=cmd_iterate)
 
     e = sub.add_parser("eval", help="evaluate one policy on a split at a fixed budget, into a database")

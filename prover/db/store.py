@@ -34,6 +34,7 @@ from prover.search.tree import Edge, Node, SearchResult
 
 SCHEMA_VERSION = 1
 TABLES = ("problems", "runs", "attempts", "nodes", "edges", "proofs", "rounds")
+SELFPLAY_TABLES = ("hindsight", "conjectures")  # added to databases made before self-play
 ROUND_COLUMNS = {"valid_proved": int, "test_proved": int, "new_proofs": int,
                  "training_pairs": int, "train_seconds": float, "search_seconds": float,
                  "expansions_per_second": float}  # named columns of ``rounds``; all metrics go to JSON too
@@ -120,6 +121,11 @@ class ProofDB:
             self._create_tables()
         elif self.db.journal_mode != "wal":
             self.db.enable_wal()
+        if not set(SELFPLAY_TABLES) <= set(self.db.table_names()):
+            try:
+                self._create_selfplay_tables()
+            except sqlite3.OperationalError:  # a read-only file: readers do without them
+                pass
 
     def _create_tables(self) -> None:
         db = self.db
@@ -162,6 +168,25 @@ class ProofDB:
             db["proofs"].create_index(["problem", "accepted", "length"])
             db["proofs"].create_index(["attempt_id"])
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _create_selfplay_tables(self) -> None:
+        db = self.db
+        with self._write():
+            if "hindsight" not in db.table_names():
+                db.create_table("hindsight", {
+                    "key": str, "problem": str, "attempt_id": int, "node": str, "round": int,
+                    "goal": str, "statement": str, "proof": str, "length": int, "steps": str,
+                    "verdict": str, "accepted": int,
+                }, pk="key")
+                db["hindsight"].create_index(["accepted"])
+            if "conjectures" not in db.table_names():
+                db.create_table("conjectures", {
+                    "key": str, "parent": str, "operator": str, "round": int, "goal": str,
+                    "statement": str, "status": str, "reason": str, "solved_budget": int,
+                    "created_at": str,
+                }, pk="key")
+                db["conjectures"].create_index(["status"])
+                db["conjectures"].create_index(["round"])
 
     # ---- writing --------------------------------------------------------------------
 
@@ -214,6 +239,33 @@ class ProofDB:
                     "steps": json.dumps([list(s) for s in steps]),
                 })
         return attempt_id
+
+    @_guarded
+    def record_hindsight(self, c, statement: str, round: int, verdict: Verdict) -> None:
+        """One hindsight lemma (``prover.selfplay.hindsight.Candidate``) with its verdict."""
+        with self._write():
+            self.db["hindsight"].upsert({
+                "key": c.key, "problem": c.problem, "attempt_id": c.attempt_id, "node": c.node,
+                "round": round, "goal": c.goal, "statement": statement, "proof": "\n".join(c.tactics),
+                "length": len(c.tactics), "steps": json.dumps([list(s) for s in c.steps]),
+                "verdict": verdict.line(), "accepted": int(bool(verdict.accepted)),
+            }, pk="key")
+
+    @_guarded
+    def record_conjectures(self, rows: list[dict]) -> int:
+        """Insert conjectures (``key``, ``parent``, ``operator``, ``round``, ``goal``,
+        ``statement``, ``status``, ``reason``); keys already present are left as they are.
+        Returns how many were new."""
+        with self._write():
+            before = self.db["conjectures"].count
+            self.db["conjectures"].insert_all(
+                [{"solved_budget": None, "created_at": _now(), **r} for r in rows], pk="key", ignore=True)
+            return self.db["conjectures"].count - before
+
+    @_guarded
+    def set_conjecture(self, key: str, **fields) -> None:
+        with self._write():
+            self.db["conjectures"].update(key, fields)
 
     @_guarded
     def record_round(self, run_id: int, round: int, metrics: dict) -> None:
@@ -341,6 +393,41 @@ class ProofDB:
         """{problem key: length of its shortest accepted proof}."""
         return {r["problem"]: r["best"] for r in self._query(
             "select problem, min(length) as best from proofs where accepted = 1 group by problem")}
+
+    @_guarded
+    def hindsight_keys(self) -> set[str]:
+        return {r["key"] for r in self._query("select key from hindsight")}
+
+    @_guarded
+    def hindsight_rows(self, accepted_only: bool = True) -> list[dict]:
+        sql = "select * from hindsight" + (" where accepted = 1" if accepted_only else "")
+        return self._query(sql + " order by round, key")
+
+    @_guarded
+    def conjectures(self, status: str | None = None, round: int | None = None) -> list[dict]:
+        where, params = [], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if round is not None:
+            where.append("round = ?")
+            params.append(round)
+        sql = "select * from conjectures" + (" where " + " and ".join(where) if where else "")
+        return self._query(sql + " order by round, key", params)
+
+    @_guarded
+    def attempts_of(self, labels: Iterable[str] | None = None, round: int | None = None) -> list[dict]:
+        """Attempt rows (oldest first), under these labels and in this round when given."""
+        where, params = [], []
+        if labels is not None:
+            labels = list(labels)
+            where.append(f"policy in ({','.join('?' * len(labels))})")
+            params += labels
+        if round is not None:
+            where.append("round = ?")
+            params.append(round)
+        sql = "select * from attempts" + (" where " + " and ".join(where) if where else "")
+        return self._query(sql + " order by id", params)
 
     @_guarded
     def tree_rows(self, attempt_id: int) -> tuple[dict, dict, list[dict]]:

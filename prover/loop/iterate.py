@@ -39,7 +39,14 @@ from prover.search import SearchConfig
 RUNS = Path("runs")
 ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size", "menu_baseline_test",
                 "new_proofs", "training_pairs", "train_seconds", "search_seconds", "expansions_per_second",
-                "budget_unsolved", "budget_solved"]
+                "budget_unsolved", "budget_solved",
+                # where the round's training pairs came from (distinct pairs per source)
+                "pairs_corpus", "pairs_proofs", "pairs_hindsight", "pairs_conjectures",
+                # self-play: hindsight lemmas checked/accepted before this round's training,
+                # conjectures of this round (proposed, elaborated, trivial, kept, proved)
+                "hindsight_checked", "hindsight_accepted", "conj_proposed", "conj_elaborated",
+                "conj_trivial", "conj_kept", "conj_proved", "selfplay_seconds"]
+SOURCES = ("corpus", "proof", "hindsight", "conjecture")
 
 
 class LeakError(RuntimeError):
@@ -78,6 +85,7 @@ class IterateConfig:
     search: dict = field(default_factory=lambda: {"tactic_timeout": 5.0, "max_seconds": 60.0})  # SearchConfig
     budget: dict = field(default_factory=dict)         # BudgetPolicy
     decode: dict = field(default_factory=dict)         # the model policy: k, sources, decode options (model_spec)
+    selfplay: dict = field(default_factory=dict)       # prover.selfplay.SelfPlayConfig (off by default)
     seed: int = 0
 
     @classmethod
@@ -109,6 +117,11 @@ class IterateConfig:
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: decode: {e}") from None
         try:
+            from prover.selfplay import SelfPlayConfig
+            SelfPlayConfig.from_dict(cfg.selfplay)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"{path}: selfplay: {e}") from None
+        try:
             SearchConfig(**{k: v for k, v in cfg.search.items() if k != "max_expansions"})
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: search: {e}") from None
@@ -119,10 +132,16 @@ class IterateConfig:
 
 
 # ------------------------------------------------------------------------- training data
-def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem: int) -> list[dict]:
-    """(goals, tactic) pairs of accepted proofs of pool problems: per problem its distinct
-    proofs shortest first (at most ``per_problem``), duplicates removed. Raises LeakError
-    if an evaluation problem is among them."""
+def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem: int,
+                       conjecture_keys: set[str] = frozenset()) -> list[dict]:
+    """(goals, tactic) pairs of accepted proofs of pool problems (source ``proof``) and of
+    kept conjectures (source ``conjecture``): per problem its distinct proofs shortest first
+    (at most ``per_problem``), duplicates removed. Raises LeakError if an evaluation problem
+    is among them."""
+    leaked = set(conjecture_keys) & eval_keys
+    if leaked:
+        raise LeakError(f"evaluation problems among the conjectures: {sorted(leaked)[:5]}")
+    pool_keys = set(pool_keys) | set(conjecture_keys)
     rows = db.training_proofs()
     pairs, seen, per = [], set(), {}
     for r in rows:
@@ -140,11 +159,37 @@ def build_training_set(db, pool_keys: set[str], eval_keys: set[str], per_problem
         for goals, tactic in steps:
             if (goals, tactic) not in seen:
                 seen.add((goals, tactic))
-                pairs.append({"goals": goals, "tactic": tactic, "problem": key, "source": "proof"})
+                pairs.append({"goals": goals, "tactic": tactic, "problem": key,
+                              "source": "conjecture" if key in conjecture_keys else "proof"})
     leaked = {p["problem"] for p in pairs} & eval_keys
     if leaked:
         raise LeakError(f"evaluation problems in a training set: {sorted(leaked)[:5]}")
     return pairs
+
+
+def with_share(base: list[dict], extra: list[dict], share: float, seed: int) -> list[dict]:
+    """``base`` plus ``extra`` (pairs not already in ``base``), ``extra`` making up about
+    ``share`` of the result: sampled down when there are more, repeated when fewer."""
+    have = {(p["goals"], p["tactic"]) for p in base}
+    extra = [p for p in extra if (p["goals"], p["tactic"]) not in have]
+    if not extra or share <= 0:
+        return list(base)
+    if not base:
+        return list(extra)
+    want = max(1, round(len(base) * share / (1 - share)))
+    rng = random.Random(seed)
+    if want <= len(extra):
+        return list(base) + rng.sample(extra, want)
+    return list(base) + extra * (want // len(extra)) + rng.sample(extra, want % len(extra))
+
+
+def source_counts(data: list[dict]) -> dict[str, int]:
+    """Distinct (goals, tactic) pairs of each source in a training set (corpus pairs carry
+    no source)."""
+    seen: dict[str, set] = {s: set() for s in SOURCES}
+    for p in data:
+        seen.setdefault(p.get("source", "corpus"), set()).add((p["goals"], p["tactic"]))
+    return {s: len(v) for s, v in seen.items()}
 
 
 def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int,
@@ -183,6 +228,8 @@ class Experiment:
         self.run_id = self.state["run_id"]
         self.search_cfg = SearchConfig(**{k: v for k, v in cfg.search.items() if k != "max_expansions"})
         self.budget = BudgetPolicy(**cfg.budget)
+        from prover.selfplay import SelfPlayConfig
+        self.selfplay = SelfPlayConfig.from_dict(cfg.selfplay)
 
     # -- bookkeeping ------------------------------------------------------------------
     def _save(self):
@@ -268,7 +315,12 @@ class Experiment:
             return {"train_seconds": 0.0, "training_pairs": 0, "model": self.cfg.model_init}
         data_file = self.dir / "data" / f"round_{r}.jsonl"
         if not data_file.exists():
-            proof_pairs = build_training_set(self.db, pool_keys, eval_keys, self.cfg.proofs_per_problem)
+            proof_pairs = build_training_set(self.db, pool_keys, eval_keys, self.cfg.proofs_per_problem,
+                                             conjecture_keys=self.conjecture_keys(("proved", "kept")))
+            if self.selfplay.enabled and self.selfplay.hindsight:
+                from prover.selfplay import hindsight
+                proof_pairs = with_share(proof_pairs, hindsight.pairs(self.db, eval_keys),
+                                         self.selfplay.hindsight_share, self.cfg.seed + r)
             corpus = self.corpus_pairs()
             if r == 0:
                 rng = random.Random(self.cfg.seed)
@@ -290,7 +342,9 @@ class Experiment:
                 for p in data:
                     f.write(json.dumps(p) + "\n")
             tmp.replace(data_file)
-        n_pairs = sum(1 for _ in data_file.open())
+        with data_file.open() as f:
+            data = [json.loads(line) for line in f]
+        n_pairs, by_source = len(data), source_counts(data)
         tcfg = TrainConfig.from_dict(self.cfg.train_initial if r == 0 else self.cfg.train_finetune)
         init = None if r == 0 else self.model_dir(r - 1)
         if r == 0 and self.cfg.model_init:
@@ -302,6 +356,7 @@ class Experiment:
         else:
             metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").exists() else {}
         return {"train_seconds": time.time() - t0, "training_pairs": n_pairs, "model": str(out),
+                "sources": by_source,
                 "heldout": {k: v for k, v in metrics.items() if k != "history"}}
 
     # -- the loop -------------------------------------------------------------------------
@@ -328,21 +383,29 @@ class Experiment:
             self.mark("bootstrap", {"seconds": s.seconds})
         rows = []
         for r in range(c.rounds):
+            if self.selfplay.enabled and self.selfplay.hindsight and not self.done(f"r{r}.hindsight"):
+                self.mark(f"r{r}.hindsight", self.hindsight_step(r, pool, eval_keys))
             tinfo = self.done(f"r{r}.train") or self.train_round(r, pool_keys, eval_keys)
             if not self.done(f"r{r}.train"):
                 self.mark(f"r{r}.train", tinfo)
             model = tinfo["model"]
             if not self.done(f"r{r}.search"):
                 before = self.proved_keys(pool_keys)
-                keys = [p.key for p in pool]
+                if self.selfplay.enabled:
+                    from prover.selfplay.conjecture import retire
+                    retire(self.db, self.selfplay.retire_after)
+                frontier = pool + self.conjecture_problems(("kept",))  # unproved kept conjectures join the pool
+                keys = [p.key for p in frontier]
                 hist = history(self.db, keys, ("model", "menu"))
                 budgets = self.budget.budgets(keys, hist)
-                s = self.search(pool, "model", r, model_spec(model, c.decode), budgets=budgets,
+                s = self.search(frontier, "model", r, model_spec(model, c.decode), budgets=budgets,
                                 desc=f"round {r} search")
                 new = self.proved_keys(pool_keys) - before
                 self.mark(f"r{r}.search", {"seconds": s.seconds, "expansions": s.expansions,
                                            "eps": s.expansions_per_second, "new": len(new),
                                            **report(budgets, hist)})
+            if self.selfplay.enabled and self.selfplay.conjectures and not self.done(f"r{r}.conjecture"):
+                self.mark(f"r{r}.conjecture", self.conjecture_step(r, model, pool, evalp))
             if not self.done(f"r{r}.eval"):
                 s = self.search(evalp, "eval", r, model_spec(model, c.decode), expansions=c.eval_expansions,
                                 desc=f"round {r} eval")
@@ -362,6 +425,8 @@ class Experiment:
                 "expansions_per_second": round(sinfo["eps"], 2),
                 "budget_unsolved": sinfo["budget_unsolved"],
                 "budget_solved": sinfo["budget_solved"],
+                **{f"pairs_{k}": v for k, v in _pair_columns(tinfo.get("sources", {})).items()},
+                **self.selfplay_columns(r),
             }
             self.db.record_round(self.run_id, r, row)
             rows.append(row)
@@ -370,6 +435,97 @@ class Experiment:
                      f"test proved {row['test_proved']}/{len(evalp)} (menu baseline {baseline})")
         self.db.finish_run(self.run_id)
         return rows
+
+    # -- self-play ------------------------------------------------------------------------
+    def conjecture_keys(self, statuses: tuple[str, ...]) -> set[str]:
+        if not self.selfplay.enabled:
+            return set()
+        return {r["key"] for st in statuses for r in self.db.conjectures(status=st)}
+
+    def conjecture_problems(self, statuses: tuple[str, ...]) -> list:
+        from prover.selfplay.conjecture import problems_of
+        return problems_of(self.db, sorted(self.conjecture_keys(statuses)))
+
+    def hindsight_step(self, r: int, pool, eval_keys: set[str]) -> dict:
+        """Check the goals solved in every training tree searched since the last harvest."""
+        from prover.selfplay import hindsight
+        t0 = time.time()
+        conj = self.conjecture_problems(("open", "easy", "proved", "kept"))
+        problems = {p.key: p for p in list(pool) + conj}
+        since = int(self.state.get("hindsight_after", 0))
+        attempts = [a for a in self.db.attempts_of() if a["id"] > since and a["problem"] in problems
+                    and a["problem"] not in eval_keys]
+        cands = hindsight.harvest(self.db, attempts, backends.get(self.cfg.backend), set(problems), eval_keys)
+        counts = hindsight.verify(self.db, cands, problems, backends.get(self.cfg.backend), r,
+                                  workers=self.cfg.workers, progress=self.progress,
+                                  limit=self.selfplay.hindsight_max_checks)
+        if attempts:
+            self.state["hindsight_after"] = max(a["id"] for a in attempts)
+        counts["seconds"] = round(time.time() - t0, 1)
+        self.log(f"round {r}: hindsight {counts['accepted']}/{counts['checked']} lemmas accepted "
+                 f"({counts['candidates']} solved goals in {len(attempts)} trees)")
+        return counts
+
+    def conjecture_step(self, r: int, model: str, pool, evalp) -> dict:
+        """Propose conjectures from this round's trees and the pool's statements, screen them,
+        and select the barely provable ones by attempts at growing budgets."""
+        from prover.env import parse_goals_text
+        from prover.selfplay import conjecture as C
+        t0 = time.time()
+        sp, backend = self.selfplay, backends.get(self.cfg.backend)
+        style = backend.goal_style
+        eval_keys = {p.key for p in evalp}
+        if not self.state.get(f"r{r}.proposed"):
+            conj = self.conjecture_problems(("open", "easy", "proved", "kept"))
+            parents = {p.key: p for p in list(pool) + conj}
+            mine = [a for a in self.db.attempts_of(["model"], round=r) if a["problem"] in parents]
+            cands = []
+            if "stuck" in sp.operators:
+                cands += C.stuck(self.db, mine, style, sp.stuck_per_round, sp.stuck_per_problem)
+            roots = []
+            pool_keys = {p.key for p in pool}
+            for a in mine:  # the pool's statements as the search saw them, and proved conjectures'
+                if a["problem"] in pool_keys:
+                    _, nodes, _ = self.db.tree_rows(a["id"])
+                    goal = C.statement_goal(nodes, style)
+                    if goal is not None:
+                        roots.append((a["problem"], goal))
+            for row in self.db.conjectures(status="proved"):
+                roots.append((row["key"], parse_goals_text(row["goal"], style)[0]))
+            cands += C.mutations(roots, sp.operators, sp.mutations_per_round, self.cfg.seed + r)
+            forbidden_goals = set()
+            for a in self.db.attempts_of(["menu-baseline", "eval"]):
+                _, nodes, _ = self.db.tree_rows(a["id"])
+                forbidden_goals |= {C.normalise(n["goals"]) for n in nodes.values() if n["parent"] is None}
+            proposed = C.propose(self.db, cands, backend, r, parents, set(parents), eval_keys, forbidden_goals)
+            self.state[f"r{r}.proposed"] = proposed
+            self._save()
+        proposed = self.state[f"r{r}.proposed"]
+        screened = C.screen(self.db, self.cfg.backend, sp.screen_timeout, self.cfg.workers, progress=self.progress)
+
+        def search(problems, label, spec, b):
+            return self.search(problems, label, r, spec, expansions=b, desc=f"round {r} {label}")
+
+        selected = C.select(self.db, search, model_spec(model, self.cfg.decode), r, sp.attempt_budgets)
+        info = {"proposed": proposed, "screened": screened, "selected": selected,
+                "seconds": round(time.time() - t0, 1)}
+        self.log(f"round {r}: conjectures proposed {proposed['proposed']}, screened {screened}, selected {selected}")
+        return info
+
+    def selfplay_columns(self, r: int) -> dict:
+        h = self.done(f"r{r}.hindsight") or {}
+        cinfo = self.done(f"r{r}.conjecture") or {}
+        rows = self.db.conjectures(round=r) if self.selfplay.enabled else []
+        status = [x["status"] for x in rows]
+        return {
+            "hindsight_checked": h.get("checked", 0), "hindsight_accepted": h.get("accepted", 0),
+            "conj_proposed": len(rows),
+            "conj_elaborated": sum(s not in ("proposed", "not_elaborated", "error") for s in status),
+            "conj_trivial": status.count("trivial"),
+            "conj_kept": status.count("proved") + status.count("kept"),
+            "conj_proved": status.count("proved"),
+            "selfplay_seconds": round(h.get("seconds", 0) + cinfo.get("seconds", 0), 1),
+        }
 
     def all_rows(self) -> list[dict]:
         return [r["metrics"] if isinstance(r["metrics"], dict) else json.loads(r["metrics"])
@@ -383,12 +539,19 @@ class Experiment:
         plot_progress(rows, baseline, self.dir / "progress.png", self.cfg.name)
 
 
+def _pair_columns(sources: dict) -> dict:
+    return {"corpus": sources.get("corpus", 0), "proofs": sources.get("proof", 0),
+            "hindsight": sources.get("hindsight", 0), "conjectures": sources.get("conjecture", 0)}
+
+
 def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):
+    """Left: proof rates per round (pool cumulative, test, the menu line). Right: where each
+    round's training pairs came from (stacked), and the round's kept conjectures."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rounds = [r["round"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
     ax.plot(rounds, [100 * r["valid_proved"] / max(1, r["pool_size"]) for r in rows], "o-",
             label="valid (training pool, cumulative)")
     ax.plot(rounds, [100 * r["test_proved"] / max(1, r["test_size"]) for r in rows], "s-",
@@ -401,6 +564,22 @@ def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):
     ax.set_title(f"expert iteration: {title}")
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
+    bottom = [0] * len(rows)
+    for col, label in (("pairs_proofs", "pool proofs"), ("pairs_hindsight", "hindsight"),
+                       ("pairs_conjectures", "conjectures")):
+        vals = [int(r.get(col) or 0) for r in rows]
+        bx.bar(rounds, vals, bottom=bottom, label=label)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    bx.set_xlabel("round")
+    bx.set_ylabel("distinct verified training pairs (corpus not shown)")
+    bx.set_xticks(rounds)
+    bx.set_title("new verified data per round")
+    cx = bx.twinx()
+    cx.plot(rounds, [int(r.get("conj_kept") or 0) for r in rows], "k^--", label="conjectures kept")
+    cx.set_ylabel("conjectures kept")
+    h1, l1 = bx.get_legend_handles_labels()
+    h2, l2 = cx.get_legend_handles_labels()
+    bx.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -1,0 +1,243 @@
+"""Self-play on real Coq: hindsight lemmas from solved goals (failed searches included), and
+conjectures (stuck subgoals, named mutations) screened, firewalled and selected."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from prover import backends
+from prover.db import ProofDB
+from prover.env import Goal, Hyp, parse_goals_text
+from prover.loop.iterate import LeakError
+from prover.policy import PolicySpec
+from prover.problems import load_problems
+from prover.search import SearchConfig
+from prover.search.runner import run_search
+from prover.selfplay import SelfPlayConfig
+from prover.selfplay import conjecture as C
+from prover.selfplay import hindsight as H
+from tests.conftest import write
+
+ROOT = Path(__file__).resolve().parent.parent
+COQ = backends.get("coq")
+
+
+@pytest.fixture
+def searched(tmp_path, coq_available):
+    """A failed search whose tree solved two of three goals (x*y = 25 is false), and a
+    proved one, both training problems; and an 'evaluation' problem searched too."""
+    d = tmp_path / "problems"
+    write(d / "valid" / "three.v", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem three (x y : R) (h0 : x + y = 10) (h1 : x - y = 2) : x = 6 /\\ y = 4 /\\ x * y = 25.
+        Proof.
+        Admitted.
+        """)
+    write(d / "valid" / "easy.v", """
+        Require Import Arith.
+        Theorem easy (a b : nat) (h : a = b) : a + 0 = b /\\ b = a.
+        Proof.
+        Admitted.
+        """)
+    write(d / "test" / "held.v", """
+        Require Import Arith.
+        Theorem held (a : nat) : a + 0 = a /\\ 0 + a = a.
+        Proof.
+        Admitted.
+        """)
+    pool = load_problems("coq", d, split="valid")
+    evalp = load_problems("coq", d, split="test")
+    db = ProofDB(tmp_path / "proofs.db")
+    cfg = SearchConfig(max_expansions=6, tactic_timeout=5)
+    run_search(pool, db, backend="coq", spec=PolicySpec.named("menu+hyps"), cfg=cfg, workers=1, progress=False,
+               label="model")
+    run_search(evalp, db, backend="coq", spec=PolicySpec.named("menu"), cfg=cfg, workers=1, progress=False,
+               label="eval")
+    yield db, pool, evalp
+    db.close()
+
+
+def test_goal_text_round_trip():
+    g = (Goal((Hyp(("x", "y"), "R"), Hyp(("h0",), "x + y = 10"), Hyp(("n",), "nat", "5")), "x = 6"), Goal((), "True"))
+    from prover.env import goals_text
+    assert parse_goals_text(goals_text(g)) == g
+    lean = (Goal((Hyp(("x", "y"), "ℝ"),), "x = x", case="h", style="lean"),)
+    assert parse_goals_text(goals_text(lean), "lean") == lean
+    assert COQ.statement(g[0], "l") is None  # a let-bound hypothesis is not stated
+    assert COQ.statement(Goal((Hyp(("x", "y"), "R"), Hyp(("h0",), "x + y = 10")), "x = 6"), "l") == \
+        "Lemma l (x y : R) (h0 : x + y = 10) : x = 6."
+
+
+def test_hindsight_lemmas_from_a_failed_search_are_checked_and_train(searched):
+    db, pool, evalp = searched
+    pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
+    three = db.attempts_of(["model"])
+    assert {a["problem"]: a["outcome"] for a in three}["valid/three"] != "proved"
+    cands = H.harvest(db, [a for a in three if a["problem"] in pool_keys], COQ, pool_keys, eval_keys)
+    goals = {c.goal.split("⊢ ")[-1] for c in cands if c.problem == "valid/three"}
+    assert {"x = 6", "y = 4"} <= goals and "x * y = 25" not in goals
+    counts = H.verify(db, cands, {p.key: p for p in pool}, COQ, 0, workers=1, progress=False)
+    assert counts["accepted"] >= 2
+    rows = db.hindsight_rows(accepted_only=True)
+    for r in rows:  # every accepted lemma passes `prover check` as a file of its own
+        assert r["problem"] in pool_keys
+        lemma = H.lemma_problem(H.Candidate(r["key"], r["problem"], r["attempt_id"], r["node"], r["goal"],
+                                            r["proof"].split("\n")), {p.key: p for p in pool}[r["problem"]], COQ)
+        f = Path(db.path).parent / f"{r['key']}.v"
+        f.write_text(COQ.render_proof(lemma, r["proof"].split("\n")))
+        out = subprocess.run([sys.executable, "-m", "prover", "check", str(f)], capture_output=True, text=True)
+        assert out.stdout.strip() == "accepted", out
+    # their pairs are the tree's own (state, tactic) steps, from training problems only
+    pairs = H.pairs(db, eval_keys)
+    assert pairs and all(p["source"] == "hindsight" and p["problem"] in pool_keys for p in pairs)
+    assert any(p["goals"].startswith("x, y : R") and p["tactic"] == "lra." for p in pairs)
+    # checked goals are not checked again
+    again = H.harvest(db, [a for a in three if a["problem"] in pool_keys], COQ, pool_keys, eval_keys)
+    assert not ({c.key for c in again} & {r["key"] for r in rows})
+
+
+def test_hindsight_never_reads_an_evaluation_tree(searched):
+    db, pool, evalp = searched
+    eval_attempts = db.attempts_of(["eval"])
+    with pytest.raises(LeakError):
+        H.harvest(db, eval_attempts, COQ, {p.key for p in pool}, {p.key for p in evalp})
+    assert not H.harvest(db, eval_attempts, COQ, {p.key for p in pool}, set())  # not a training problem
+
+
+def test_mutation_operators():
+    g = Goal((Hyp(("x", "y"), "R"), Hyp(("h0",), "x = 3"), Hyp(("h1",), "0 < y"), Hyp(("h2",), "y + 1 = 7")),
+             "x + y = 9")
+    dropped = C.drop_hyp(g)
+    # nothing else mentions h0, h1 or h2 by name: each can go; x, y are variables, not facts
+    assert len(dropped) == 3 and all(len(d.hyps) == 3 for d in dropped)
+    assert any(d.conclusion == "x + y = 10" for d in C.perturb_const(g))
+    spec = C.specialise(g)
+    assert any(s.conclusion == "3 + y = 9" and not any("h0" in h.names for h in s.hyps) for s in spec)
+    assert [h.type for h in C.weaken(g)[0].hyps] == ["R", "x = 3", "0 <= y", "y + 1 = 7"]
+    assert C.goal_key(g.text()) == C.goal_key(g.text().replace(" ", "  "))
+    ms = C.mutations([("valid/p", g)], ["drop_hyp", "weaken"], 3, seed=1)
+    assert len(ms) == 3 and {m.operator for m in ms} == {"drop_hyp", "weaken"}
+    assert C.mutations([("valid/p", g)], ["drop_hyp"], 10, 1) == C.mutations([("valid/p", g)], ["drop_hyp"], 10, 1)
+
+
+def test_stuck_subgoals_come_best_first_from_unsolved_trees(searched):
+    db, pool, _ = searched
+    st = C.stuck(db, db.attempts_of(["model"]), "coq", limit=5, per_problem=2)
+    assert st and all(c.parent == "valid/three" and c.operator == "stuck" for c in st)
+    assert [c.score for c in st] == sorted((c.score for c in st), reverse=True)
+
+
+def test_conjectures_are_screened_firewalled_and_keep_their_provenance(searched, tmp_path):
+    db, pool, evalp = searched
+    parents = {p.key: p for p in pool}
+    eval_goal = db.tree_rows(db.attempts_of(["eval"])[0]["id"])[1]
+    eval_root = next(n["goals"] for n in eval_goal.values() if n["parent"] is None)
+    cands = [
+        C.Candidate("valid/three", "perturb_const", Goal((Hyp(("x",), "R"), Hyp(("h",), "x = 3")), "x + 1 = 4")),
+        C.Candidate("valid/three", "drop_hyp", Goal((Hyp(("x",), "R"),), "x = undefined_thing")),  # no such name
+        C.Candidate("valid/easy", "weaken", Goal((), "(1 + 1 = 2)%nat")),                    # reflexivity: trivial
+        C.Candidate("valid/three", "specialise", Goal((Hyp(("x",), "R"), Hyp(("h",), "x = 3")), "x + 1 = 4")),  # dup
+        C.Candidate("test/held", "drop_hyp", Goal((), "True")),                                # from an eval problem
+        C.Candidate("valid/easy", "stuck", parse_goals_text(eval_root)[0]),                    # equals an eval goal
+    ]
+    counts = C.propose(db, cands, COQ, 0, {**parents, **{p.key: p for p in evalp}}, set(parents),
+                       {p.key for p in evalp}, {C.normalise(eval_root)})
+    assert counts == {"candidates": 6, "refused": 2, "unstatable": 0, "duplicate": 1, "proposed": 3}
+    rows = {r["operator"]: r for r in db.conjectures()}
+    assert rows["perturb_const"]["parent"] == "valid/three" and rows["perturb_const"]["round"] == 0
+    assert all(r["status"] == "proposed" for r in rows.values())
+    screened = C.screen(db, "coq", 2.0, workers=1, progress=False)
+    rows = {r["operator"]: r for r in db.conjectures()}
+    assert rows["drop_hyp"]["status"] == "not_elaborated" and "undefined_thing" in rows["drop_hyp"]["reason"]
+    assert rows["weaken"]["status"] == "trivial"
+    assert rows["perturb_const"]["status"] in ("open", "trivial")
+    assert screened["not_elaborated"] == 1 and screened["trivial"] >= 1
+    # the conjecture's problem row carries its statement in its parent's header
+    p = db.problem(rows["weaken"]["key"])
+    assert p["split"] == "conj" and p["header"] == parents["valid/easy"].header
+
+
+def test_selection_keeps_the_barely_provable(searched, tmp_path):
+    """Solved at the first budget: easy (dropped); only at a larger one: proved (kept);
+    never: kept, and it joins the pool."""
+    db, pool, evalp = searched
+    parents = {p.key: p for p in pool}
+    cands = [C.Candidate("valid/easy", "drop_hyp", Goal((Hyp(("a", "b"), "nat"),), "a + 0 = a /\\ b = b")),
+             C.Candidate("valid/easy", "perturb_const", Goal((Hyp(("a",), "nat"),), "a + 1 = a"))]
+    C.propose(db, cands, COQ, 0, parents, set(parents), set(), set())
+    for r in db.conjectures():
+        db.set_conjecture(r["key"], status="open")
+    spec = PolicySpec.named("menu", k=2)  # the two first menu tactics: neither closes a conjunction
+
+    def search(problems, label, spec, b):
+        return run_search(problems, db, backend="coq", spec=spec, label=label,
+                          cfg=SearchConfig(max_expansions=b, tactic_timeout=5), workers=1, progress=False)
+
+    counts = C.select(db, search, spec, 0, [1, 3])
+    by = {r["operator"]: r for r in db.conjectures()}
+    assert by["perturb_const"]["status"] == "kept"  # false: a + 1 <> a
+    assert counts["kept"] == 1 and counts["easy"] + counts["proved"] == 1
+
+
+def test_selfplay_config_is_checked():
+    with pytest.raises(ValueError, match="unknown selfplay keys"):
+        SelfPlayConfig.from_dict({"hindsigth": True})
+    with pytest.raises(ValueError, match="operator"):
+        SelfPlayConfig.from_dict({"operators": ["stuck", "negate"]})
+    with pytest.raises(ValueError, match="growing"):
+        SelfPlayConfig.from_dict({"attempt_budgets": [4, 1]})
+    assert SelfPlayConfig.from_dict(json.loads((ROOT / "data/configs/long.json").read_text())["selfplay"]).enabled
+
+
+@pytest.mark.slow
+def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_path, coq_available):
+    """`prover iterate` with self-play, killed once conjecture attempts are being recorded;
+    the resumed run finishes, loses no conjecture or verdict, and counts no attempt twice."""
+    cfg = json.loads((ROOT / "data/configs/tiny.json").read_text())
+    cfg.update(name="sp", rounds=1, corpus=str(ROOT / "runs/tiny/corpus"))
+    cfg["selfplay"]["enabled"] = True
+    conf = tmp_path / "sp.json"
+    conf.write_text(json.dumps(cfg))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "prover", "iterate", "--config", str(conf), "--quiet"]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    db_path = tmp_path / "runs" / "sp" / "proofs.db"
+    seen_before: dict = {}
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        if not db_path.exists():
+            continue
+        try:
+            with ProofDB(db_path, create=False) as db:
+                if db.attempts_of(["conj-b1"]):
+                    seen_before = {r["key"]: r["status"] for r in db.conjectures()}
+                    break
+        except Exception:
+            continue
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert seen_before, "the run never reached the conjecture attempts"
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with ProofDB(db_path, create=False) as db:
+        after = {r["key"]: r for r in db.conjectures()}
+        assert set(seen_before) <= set(after)
+        for k, st in seen_before.items():  # a verdict given before the kill stands
+            if st not in ("proposed", "open"):
+                assert after[k]["status"] == st
+        assert all(r["status"] not in ("proposed", "open") for r in after.values())
+        pairs = [(a["problem"], a["policy"], a["round"]) for a in db.attempts_of()]
+        assert len(pairs) == len(set(pairs))  # no attempt counted twice
+        assert all(r["parent"].startswith("valid/") or r["parent"].startswith("conj/") for r in after.values())
+    rounds = (tmp_path / "runs" / "sp" / "rounds.csv").read_text().splitlines()
+    assert "conj_proposed" in rounds[0] and len(rounds) == 2
