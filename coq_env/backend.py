@@ -70,25 +70,17 @@ class CoqBackend(Backend):
         except CheatError:
             return tactic.strip()
 
-    def refusal(self, tactic: str) -> str | None:
-        from .cheat import CheatError, check_tactic
-        try:
-            check_tactic(tactic)
-        except CheatError as e:
-            return str(e)
-        return None
+    def check_tactic(self, tactic: str) -> str:
+        from .cheat import check_tactic
+        return check_tactic(tactic)  # CheatError is a ValueError
 
     def templates(self, goal):
         from .templates import templates
         return templates(goal)
 
     def statement(self, goal, name: str) -> str | None:
-        binders = []
-        for h in goal.hyps:
-            if h.body is not None or "\n" in h.type or not all(_IDENT.fullmatch(n) for n in h.names):
-                return None  # let-bound or unnamed hypotheses: not stated (yet)
-            binders.append(f"({' '.join(h.names)} : {h.type})")
-        if "?" in goal.conclusion or "\n" in goal.conclusion:
+        binders = self.binders(goal, _IDENT.fullmatch)
+        if binders is None or "?" in goal.conclusion or "\n" in goal.conclusion:
             return None  # an existential variable cannot be stated
         return f"Lemma {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}."
 

@@ -89,8 +89,16 @@ class Backend:
     def normalise(self, tactic: str) -> str:
         return tactic.strip()
 
+    def check_tactic(self, tactic: str) -> str:
+        """The cheat filter: the tactic as it will run, or ValueError saying why it is refused."""
+        return self.normalise(tactic)
+
     def refusal(self, tactic: str) -> str | None:
         """Why the cheat filter refuses ``tactic``, or None when it may run."""
+        try:
+            self.check_tactic(tactic)
+        except ValueError as e:
+            return str(e)
         return None
 
     def templates(self, goal: "Goal") -> list[str]:
@@ -103,6 +111,16 @@ class Backend:
         a search tree becomes a standalone lemma or a conjecture. None when this backend
         cannot state that goal (it is then skipped)."""
         return None
+
+    def binders(self, goal: "Goal", name_ok) -> list[str] | None:
+        """``(a b : T)`` for each hypothesis line of ``goal``, or None when one cannot be a
+        binder: let-bound, spread over lines, or a name ``name_ok`` refuses."""
+        out = []
+        for h in goal.hyps:
+            if h.body is not None or "\n" in h.type or not all(n and name_ok(n) for n in h.names):
+                return None
+            out.append(f"({' '.join(h.names)} : {h.type})")
+        return out
 
     # -- the corpus ----------------------------------------------------------------------
     def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:

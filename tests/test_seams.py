@@ -2,7 +2,6 @@
 worker pool per run with the budget in each job item, and the database's own queries."""
 from __future__ import annotations
 
-import math
 
 import pytest
 

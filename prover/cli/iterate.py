@@ -2,9 +2,8 @@
 policy, one split, one budget)."""
 from __future__ import annotations
 
-from prover.cli.common import (check_policy, die, load_problems_or_exit, policy_args,
-                               policy_spec, problem_args)
-from prover.cli.search import search_args
+from prover.cli.common import die, load_problems_or_exit, policy_args, problem_args
+from prover.cli.search import search_args, spec_and_config
 
 
 def cmd_iterate(args) -> int:
@@ -38,18 +37,10 @@ def cmd_iterate(args) -> int:
 
 def cmd_eval(args) -> int:
     from prover.db import DBError, ProofDB
-    from prover.search import SearchConfig
     from prover.search.runner import run_search
-    try:
-        spec = policy_spec(args)
-        cfg = SearchConfig(max_expansions=args.expansions, tactic_timeout=args.timeout,
-                           max_seconds=args.max_seconds, length_norm=args.length_norm,
-                           node_scorer=args.node_scorer, value_weight=args.value_weight)
-    except ValueError as e:
-        return die(str(e))
-    why = check_policy(spec)
-    if why:
-        return die(why)
+    spec, cfg = spec_and_config(args)
+    if cfg is None:
+        return die(spec)
     problems = load_problems_or_exit(args)
     try:
         db = ProofDB(args.db)

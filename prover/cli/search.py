@@ -5,22 +5,29 @@ from __future__ import annotations
 from prover.cli.common import check_policy, die, load_problems_or_exit, policy_args, policy_spec, problem_args
 
 
-def cmd_search(args) -> int:
-    from prover.backends import check_available
-    from prover.db import DBError, ProofDB
-    from prover.env import EnvError
+def spec_and_config(args):
+    """The policy spec and search config of ``policy_args`` and ``search_args``; a bad policy,
+    model or option is a one-line reason (the second element None)."""
     from prover.search import SearchConfig
-    from prover.search.runner import run_search
     try:
         spec = policy_spec(args)
         cfg = SearchConfig(max_expansions=args.expansions, max_seconds=args.max_seconds,
                            tactic_timeout=args.timeout, length_norm=args.length_norm,
                            node_scorer=args.node_scorer, value_weight=args.value_weight)
     except ValueError as e:
-        return die(str(e))
-    why = check_policy(spec)  # a bad policy or model fails here, in one line
-    if why:
-        return die(why)
+        return str(e), None
+    why = check_policy(spec)  # a missing or bad model fails here, in one line
+    return (why, None) if why else (spec, cfg)
+
+
+def cmd_search(args) -> int:
+    from prover.backends import check_available
+    from prover.db import DBError, ProofDB
+    from prover.env import EnvError
+    from prover.search.runner import run_search
+    spec, cfg = spec_and_config(args)
+    if cfg is None:
+        return die(spec)
     try:
         check_available(args.backend)
     except EnvError as e:

@@ -405,29 +405,14 @@ class ProofDB:
 
     @_guarded
     def conjectures(self, status: str | None = None, round: int | None = None) -> list[dict]:
-        where, params = [], []
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
-        if round is not None:
-            where.append("round = ?")
-            params.append(round)
-        sql = "select * from conjectures" + (" where " + " and ".join(where) if where else "")
-        return self._query(sql + " order by round, key", params)
+        where, params = _where(status=status, round=round)
+        return self._query(f"select * from conjectures {where} order by round, key", params)
 
     @_guarded
     def attempts_of(self, labels: Iterable[str] | None = None, round: int | None = None) -> list[dict]:
         """Attempt rows (oldest first), under these labels and in this round when given."""
-        where, params = [], []
-        if labels is not None:
-            labels = list(labels)
-            where.append(f"policy in ({','.join('?' * len(labels))})")
-            params += labels
-        if round is not None:
-            where.append("round = ?")
-            params.append(round)
-        sql = "select * from attempts" + (" where " + " and ".join(where) if where else "")
-        return self._query(sql + " order by id", params)
+        where, params = _where(policy=None if labels is None else list(labels), round=round)
+        return self._query(f"select * from attempts {where} order by id", params)
 
     @_guarded
     def tree_rows(self, attempt_id: int) -> tuple[dict, dict, list[dict]]:
@@ -488,6 +473,21 @@ class ProofDB:
 _SPLIT_SQL = ("coalesce(p.split, case when instr(a.problem, '/') > 0 "
               "then substr(a.problem, 1, instr(a.problem, '/') - 1) else '' end)")
 _JSON_COLUMNS = ("config", "budget", "steps", "metrics", "axioms")
+
+
+def _where(**conditions) -> tuple[str, list]:
+    """``where a = ? and b in (?, ?)`` for the conditions that are not None (a list: ``in``)."""
+    parts, params = [], []
+    for column, value in conditions.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            parts.append(f"{column} in ({','.join('?' * len(value))})")
+            params += value
+        else:
+            parts.append(f"{column} = ?")
+            params.append(value)
+    return ("where " + " and ".join(parts) if parts else ""), params
 
 
 def _decode(row: dict) -> dict:

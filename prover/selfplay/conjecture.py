@@ -31,7 +31,7 @@ import random
 import re
 from dataclasses import dataclass, replace
 
-from prover.env import Goal, Hyp, parse_goals_text
+from prover.env import Goal, parse_goals_text
 
 SPLIT = "conj"
 OPERATORS = ("stuck", "drop_hyp", "perturb_const", "specialise", "weaken")
