@@ -30,10 +30,6 @@ class LeanBackend(Backend):
         from .env import LeanEnv
         return LeanEnv(**kw)
 
-    def load_problems(self, directory=None, split=None, limit=None, on_error=None):
-        from .problems import load_dir
-        return load_dir(directory, split=split, limit=limit, on_error=on_error)
-
     def parse_problem(self, path):
         from pathlib import Path
 
@@ -46,32 +42,12 @@ class LeanBackend(Backend):
             raise ProblemError(f"{path}: cannot read: {e}") from None
         return parse_text(text, str(path))
 
-    def check_file(self, path, theorem=None, timeout=300.0, problem=None):
-        from .check import check_file
-        return check_file(path, theorem=theorem, timeout=timeout, problem=problem)
-
-    def check_proof(self, problem, proof, timeout=300.0):
-        from .check import check_proof
-        return check_proof(problem, proof, timeout=timeout)
-
-    def render_proof(self, problem, proof):
-        from .check import render_proof
-        return render_proof(problem, proof)
-
     def comment(self, text: str) -> str:
         return "-- " + " ".join(text.split())
 
     def normalise(self, tactic: str) -> str:
         from .cheat import normalise
         return normalise(tactic)
-
-    def check_tactic(self, tactic: str) -> str:
-        from .cheat import check_tactic
-        return check_tactic(tactic)  # CheatError is a ValueError
-
-    def templates(self, goal):
-        from .templates import templates
-        return templates(goal)
 
     def statement(self, goal, name: str) -> str | None:
         binders = self.binders(goal, lambda n: "✝" not in n)  # inaccessible names cannot be stated

@@ -47,14 +47,22 @@ class UnknownBackend(ValueError):
 
 
 class Backend:
-    """The base every backend subclasses; the defaults are what a backend without that part
-    gives (no menu, no templates, no tracer)."""
+    """The base every backend subclasses. A backend package keeps the project's file names
+    (Evariste-style): ``problems.py`` with ``load_dir``, ``check.py`` with ``check_file``,
+    ``check_proof`` and ``render_proof``, ``cheat.py`` with ``check_tactic``, ``templates.py``
+    with ``templates``; the defaults below call them in the package the subclass lives in, so
+    a backend overrides only what differs. Without such a module, that part is missing
+    (no menu, no templates, no tracer are the other defaults)."""
 
     name: str = "?"
     dataset: str = ""                  # its problems' folder under the data directory (prover.paths)
     menu: tuple[str, ...] = ()         # the automation menu, closing tactics first
     auto_trace: bool = False           # ``prover iterate`` traces the corpus itself when missing
     goal_style: str = "coq"            # the layout of its goals' hypotheses (prover.env.HYP_LAYOUTS)
+
+    def module(self, name: str):
+        """The backend package's module ``name`` (``check``, ``problems``...)."""
+        return importlib.import_module(f"{type(self).__module__.rsplit('.', 1)[0]}.{name}")
 
     # -- the prover ----------------------------------------------------------------------
     def check_available(self) -> None:
@@ -66,20 +74,20 @@ class Backend:
     # -- problems ------------------------------------------------------------------------
     def load_problems(self, directory=None, split: str | None = None, limit: int | None = None,
                       on_error=None) -> list["Problem"]:
-        raise NotImplementedError
+        return self.module("problems").load_dir(directory, split=split, limit=limit, on_error=on_error)
 
     def parse_problem(self, path) -> "Problem":
-        raise NotImplementedError
+        return self.module("problems").parse_file(path)
 
     # -- the verdict ---------------------------------------------------------------------
     def check_file(self, path, theorem: str | None = None, timeout: float = 300.0, problem=None):
-        raise NotImplementedError
+        return self.module("check").check_file(path, theorem=theorem, timeout=timeout, problem=problem)
 
     def check_proof(self, problem, proof: Sequence[str], timeout: float = 300.0):
-        raise NotImplementedError
+        return self.module("check").check_proof(problem, proof, timeout=timeout)
 
     def render_proof(self, problem, proof: Sequence[str]) -> str:
-        raise NotImplementedError
+        return self.module("check").render_proof(problem, proof)
 
     def comment(self, text: str) -> str:
         """``text`` as a one-line comment of the proof file's language."""
@@ -91,7 +99,7 @@ class Backend:
 
     def check_tactic(self, tactic: str) -> str:
         """The cheat filter: the tactic as it will run, or ValueError saying why it is refused."""
-        return self.normalise(tactic)
+        return self.module("cheat").check_tactic(tactic)
 
     def refusal(self, tactic: str) -> str | None:
         """Why the cheat filter refuses ``tactic``, or None when it may run."""
@@ -102,8 +110,13 @@ class Backend:
         return None
 
     def templates(self, goal: "Goal") -> list[str]:
-        """Tactics naming ``goal``'s own hypotheses and variables (none by default)."""
-        return []
+        """Tactics naming ``goal``'s own hypotheses and variables (``templates.py``; none
+        without it)."""
+        try:
+            make = self.module("templates").templates
+        except ModuleNotFoundError:
+            return []
+        return make(goal)
 
     def statement(self, goal: "Goal", name: str) -> str | None:
         """A closed theorem statement named ``name`` whose proof starts in exactly ``goal``
