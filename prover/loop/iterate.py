@@ -45,7 +45,7 @@ ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size"
                 # self-play: hindsight lemmas checked/accepted before this round's training,
                 # conjectures of this round (proposed, elaborated, trivial, kept, proved)
                 "hindsight_checked", "hindsight_accepted", "conj_proposed", "conj_elaborated",
-                "conj_trivial", "conj_kept", "conj_proved", "selfplay_seconds"]
+                "conj_trivial", "conj_easy", "conj_kept", "conj_proved", "selfplay_seconds"]
 SOURCES = ("corpus", "proof", "hindsight", "conjecture")
 
 
@@ -522,6 +522,7 @@ class Experiment:
             "conj_proposed": len(rows),
             "conj_elaborated": sum(s not in ("proposed", "not_elaborated", "error") for s in status),
             "conj_trivial": status.count("trivial"),
+            "conj_easy": status.count("easy"),
             "conj_kept": status.count("proved") + status.count("kept"),
             "conj_proved": status.count("proved"),
             "selfplay_seconds": round(h.get("seconds", 0) + cinfo.get("seconds", 0), 1),

@@ -12,6 +12,7 @@ import importlib
 SOURCES: dict[str, str] = {
     "menu": "prover.policy.menu:MenuSource",
     "templates": "prover.policy.templates:TemplateSource",
+    "retrieval": "prover.policy.retrieval:RetrievalSource",
 }
 
 
