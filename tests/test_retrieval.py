@@ -111,3 +111,28 @@ def test_an_empty_index_offers_nothing():
 def test_unknown_words_do_not_break_a_query(tmp_path, text):
     src = RetrievalSource(COQ, corpus=str(corpus(tmp_path, [("n : nat\n⊢ n + 0 = n", "induction n")])))
     assert isinstance(src.candidates(state(text)), list)
+
+
+def test_retrieval_switch_on_the_command_line_and_in_a_spec(tmp_path, coq_available):
+    from prover.cli import main
+    from prover.policy import PolicySpec, build_policy
+    c = corpus(tmp_path, [(COMM, "rewrite Nat.add_comm; reflexivity")])
+    spec = PolicySpec(sources=("menu", "retrieval")).with_options("retrieval", corpus=str(c))
+    assert spec.label == "menu+retr"
+    pol = build_policy(spec, "coq")
+    assert "rewrite Nat.add_comm; reflexivity." in [x.tactic for x in pol.propose(
+        [state("p, q : nat\ng : nat -> nat\n⊢ g (p + q) = g (q + p)")])[0]]
+    with pytest.raises(ValueError, match="not among the sources"):
+        PolicySpec(sources=("menu",), options={"retrieval": {}})
+    write(tmp_path / "p" / "comm.v", """
+        Require Import Arith.
+        Theorem comm (a b : nat) (f : nat -> nat) : f (a + b) = f (b + a).
+        Proof.
+        Admitted.
+        """)
+    db = tmp_path / "s.db"
+    assert main(["search", "--problems", str(tmp_path / "p"), "--db", str(db), "--workers", "1",
+                 "--expansions", "2", "--with-retrieval", "--retrieval-corpus", str(c)]) == 0
+    with ProofDB(db, create=False) as d:
+        [proof] = d.proofs()
+        assert proof["proof"] == "rewrite Nat.add_comm; reflexivity." and proof["policy"] == "menu+retr"

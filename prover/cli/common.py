@@ -56,19 +56,31 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                    help="model policy: also offer the backend's menu at every state, ranked by the model")
     p.add_argument("--with-hyps", action="store_true",
                    help="model policy: also offer tactics naming the state's hypotheses, ranked by the model")
+    p.add_argument("--with-retrieval", action="store_true",
+                   help="also offer the tactics of the most similar states of a traced corpus and of the "
+                        "database's accepted proofs (names mapped), ranked by the model when there is one")
+    p.add_argument("--retrieval-corpus", default=None, metavar="DIR",
+                   help="with --with-retrieval: a traced corpus to index (e.g. runs/default/corpus)")
 
 
-def policy_spec(args):
-    """The PolicySpec of ``policy_args``; --with-menu/--with-hyps add sources to a model policy."""
+def policy_spec(args, deny=()):
+    """The PolicySpec of ``policy_args``; --with-menu/--with-hyps add sources to a model policy,
+    --with-retrieval to any policy (indexing ``--retrieval-corpus`` and ``args.db``, never the
+    problems in ``deny``)."""
     from prover.policy import PolicySpec
     kw = {"model": args.model}
     if args.k is not None:
         kw["k"] = args.k
     spec = PolicySpec.named(args.policy, **kw)
+    extra = ()
     if spec.needs_model:
         extra = tuple(s for s, on in (("menu", args.with_menu), ("templates", args.with_hyps)) if on)
+    if getattr(args, "with_retrieval", False):
+        extra += ("retrieval",)
+    if extra:
         spec = PolicySpec(**{**spec.as_dict(), "sources": spec.sources + extra})
-    return spec
+    return spec.with_options("retrieval", corpus=args.retrieval_corpus, db=getattr(args, "db", None),
+                             deny=sorted(deny))
 
 
 def check_policy(spec) -> str | None:

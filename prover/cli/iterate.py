@@ -38,10 +38,10 @@ def cmd_iterate(args) -> int:
 def cmd_eval(args) -> int:
     from prover.db import DBError, ProofDB
     from prover.search.runner import run_search
-    spec, cfg = spec_and_config(args)
+    problems = load_problems_or_exit(args)
+    spec, cfg = spec_and_config(args, deny=[p.key for p in problems])  # evaluated problems never retrieved
     if cfg is None:
         return die(spec)
-    problems = load_problems_or_exit(args)
     try:
         db = ProofDB(args.db)
     except DBError as e:

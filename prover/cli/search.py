@@ -5,12 +5,13 @@ from __future__ import annotations
 from prover.cli.common import check_policy, die, load_problems_or_exit, policy_args, policy_spec, problem_args
 
 
-def spec_and_config(args):
+def spec_and_config(args, deny=()):
     """The policy spec and search config of ``policy_args`` and ``search_args``; a bad policy,
-    model or option is a one-line reason (the second element None)."""
+    model or option is a one-line reason (the second element None). ``deny``: problem keys a
+    retrieval source must never index."""
     from prover.search import SearchConfig
     try:
-        spec = policy_spec(args)
+        spec = policy_spec(args, deny)
         cfg = SearchConfig(max_expansions=args.expansions, max_seconds=args.max_seconds,
                            tactic_timeout=args.timeout, length_norm=args.length_norm,
                            node_scorer=args.node_scorer, value_weight=args.value_weight)

@@ -398,7 +398,7 @@ class Experiment:
                 keys = [p.key for p in frontier]
                 hist = history(self.db, keys, ("model", "menu"))
                 budgets = self.budget.budgets(keys, hist)
-                s = self.search(frontier, "model", r, model_spec(model, c.decode), budgets=budgets,
+                s = self.search(frontier, "model", r, self.model_policy(model, eval_keys), budgets=budgets,
                                 desc=f"round {r} search")
                 new = self.proved_keys(pool_keys) - before
                 self.mark(f"r{r}.search", {"seconds": s.seconds, "expansions": s.expansions,
@@ -407,7 +407,7 @@ class Experiment:
             if self.selfplay.enabled and self.selfplay.conjectures and not self.done(f"r{r}.conjecture"):
                 self.mark(f"r{r}.conjecture", self.conjecture_step(r, model, pool, evalp))
             if not self.done(f"r{r}.eval"):
-                s = self.search(evalp, "eval", r, model_spec(model, c.decode), expansions=c.eval_expansions,
+                s = self.search(evalp, "eval", r, self.model_policy(model, eval_keys), expansions=c.eval_expansions,
                                 desc=f"round {r} eval")
                 self.mark(f"r{r}.eval", {"seconds": s.seconds})
             sinfo = self.done(f"r{r}.search")
@@ -435,6 +435,13 @@ class Experiment:
                      f"test proved {row['test_proved']}/{len(evalp)} (menu baseline {baseline})")
         self.db.finish_run(self.run_id)
         return rows
+
+    def model_policy(self, model: str, eval_keys: set[str]) -> PolicySpec:
+        """The round's model policy (the preset's ``decode``); a retrieval source indexes the
+        corpus and this run's database, never the evaluation problems."""
+        spec = model_spec(model, self.cfg.decode)
+        return spec.with_options("retrieval", corpus=self.cfg.corpus, db=str(self.db.path),
+                                 deny=sorted(eval_keys))
 
     # -- self-play ------------------------------------------------------------------------
     def conjecture_keys(self, statuses: tuple[str, ...]) -> set[str]:
@@ -506,7 +513,7 @@ class Experiment:
         def search(problems, label, spec, b):
             return self.search(problems, label, r, spec, expansions=b, desc=f"round {r} {label}")
 
-        selected = C.select(self.db, search, model_spec(model, self.cfg.decode), r, sp.attempt_budgets)
+        selected = C.select(self.db, search, self.model_policy(model, eval_keys), r, sp.attempt_budgets)
         info = {"proposed": proposed, "screened": screened, "selected": selected,
                 "seconds": round(time.time() - t0, 1)}
         self.log(f"round {r}: conjectures proposed {proposed['proposed']}, screened {screened}, selected {selected}")

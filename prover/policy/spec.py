@@ -9,7 +9,8 @@ A spec has three parts:
   * ``scorer``: how candidates are ordered: ``"fixed"`` (source order, fixed decreasing
     scores) or ``"model"`` (the model's log-probability of each tactic for the state).
 
-``k`` is the one number of candidates: with a generator, how many tactics it proposes per
+``options`` gives a source its options by name (``{"retrieval": {"corpus": ..., "db": ...,
+"deny": [...]}}``). ``k`` is the one number of candidates: with a generator, how many tactics it proposes per
 state (the sources' come on top); without one, a cap on the candidates per state (None:
 all). ``label`` is the policy's name in the database (``menu``, ``menu+hyps``, ``model``,
 ``model+menu+hyps``...); it is derived from the spec and never parsed back.
@@ -31,6 +32,7 @@ class PolicySpec:
     k: int | None = None
     model: str | None = None
     decode: dict = field(default_factory=dict)
+    options: dict | None = None   # per-source options, by source name
 
     def __post_init__(self):
         from prover.policy.sources import SOURCES
@@ -47,6 +49,17 @@ class PolicySpec:
             raise ValueError(f"unknown decode options {', '.join(bad)} (expected {', '.join(DECODE_KEYS)})")
         if self.generator is None and self.scorer == "fixed" and not self.sources:
             raise ValueError("a policy needs a generator or at least one candidate source")
+        stray = sorted(set(self.options or {}) - set(self.sources))
+        if stray:
+            raise ValueError(f"options for {', '.join(stray)}, which is not among the sources")
+
+    def with_options(self, name: str, **opts) -> "PolicySpec":
+        """The same spec with ``opts`` added to source ``name``'s options (when it is a source)."""
+        if name not in self.sources:
+            return self
+        options = dict(self.options or {})
+        options[name] = {**options.get(name, {}), **opts}
+        return replace(self, options=options)
 
     @property
     def needs_model(self) -> bool:
@@ -69,7 +82,7 @@ class PolicySpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "PolicySpec":
-        known = {"sources", "generator", "scorer", "k", "model", "decode"}
+        known = {"sources", "generator", "scorer", "k", "model", "decode", "options"}
         bad = sorted(set(d) - known)
         if bad:
             raise ValueError(f"unknown policy keys {', '.join(bad)} (expected {', '.join(sorted(known))})")
@@ -103,8 +116,9 @@ def model_spec(model: str | None, decode: dict | None = None) -> PolicySpec:
             sources.append(name)
     k = d.pop("k", 8)
     generate = d.pop("generate", True)
+    options = d.pop("source_options", None)
     return PolicySpec(sources=tuple(sources), generator="model" if generate else None, scorer="model",
-                      k=k, model=model, decode=d)
+                      k=k, model=model, decode=d, options=options)
 
 
 def build_policy(spec: PolicySpec, backend, threads: int | None = None, device: str | None = None):
@@ -114,7 +128,8 @@ def build_policy(spec: PolicySpec, backend, threads: int | None = None, device: 
     from prover.policy.fixed import FixedPolicy
     from prover.policy.sources import make_source
     b = backends.get(backend)
-    sources = [make_source(name, b) for name in spec.sources]
+    options = getattr(spec, "options", None) or {}
+    sources = [make_source(name, b, **options.get(name, {})) for name in spec.sources]
     if not spec.needs_model:
         return FixedPolicy(sources, k=spec.k)
     from prover.model import ModelError
