@@ -180,3 +180,37 @@ def test_search_cli_refuses_an_unknown_node_scorer_in_one_line(problem_dir, tmp_
                  "--node-scorer", "oracle"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: unknown node scorer") and err.count("\n") == 1
+
+
+def test_value_trains_on_a_real_database_and_orders_proved_above_failed(tmp_path, problem_dir, coq_available):
+    """Trees of real searches label states; the trained value scores a proved state above a
+    failed one, and `--node-scorer value` runs a search with it."""
+    from prover.cli import main
+    from prover.db import ProofDB
+    from prover.search.value import ValueModel, labelled_nodes, train_value
+    db_path = tmp_path / "v.db"
+    write(problem_dir / "wrong.v", """
+        Require Import Arith.
+        Theorem wrong (n : nat) (h : n = 1) : n = 2.
+        Proof.
+        Admitted.
+        """)
+    assert main(["search", "--problems", str(problem_dir), "--db", str(db_path), "--workers", "1",
+                 "--expansions", "4", "--policy", "menu+hyps", "--timeout", "5"]) == 0
+    with ProofDB(db_path, create=False) as db:
+        texts, labels = labelled_nodes(db, set())
+    assert 0 < sum(labels) < len(labels)
+    model = train_value(texts, labels)
+    proved = [t for t, y in zip(texts, labels) if y][0]
+    failed = [t for t, y in zip(texts, labels) if not y][0]
+    lp = model.log_proved([proved, failed])
+    assert lp[0] > lp[1] and all(x <= 0 for x in lp)
+    out = tmp_path / "value.npz"
+    assert main(["value", "--db", str(db_path), "--out", str(out), "--deny-split", "test"]) == 0
+    assert ValueModel.load(out).meta["examples"] == len(texts)
+    assert main(["search", "--problems", str(problem_dir), "--db", str(tmp_path / "w.db"), "--workers", "1",
+                 "--expansions", "2", "--node-scorer", "value", "--value-model", str(out)]) == 0
+    with ProofDB(tmp_path / "w.db", create=False) as db:
+        assert db.query("select count(*) as n from nodes where value is not null")[0]["n"] > 0
+    assert main(["search", "--problems", str(problem_dir), "--db", str(tmp_path / "x.db"),
+                 "--node-scorer", "value"]) == 2  # no model: one line

@@ -14,7 +14,11 @@ def spec_and_config(args, deny=()):
         spec = policy_spec(args, deny)
         cfg = SearchConfig(max_expansions=args.expansions, max_seconds=args.max_seconds,
                            tactic_timeout=args.timeout, length_norm=args.length_norm,
-                           node_scorer=args.node_scorer, value_weight=args.value_weight)
+                           node_scorer=args.node_scorer, value_weight=args.value_weight,
+                           scorer_options={"path": args.value_model} if args.value_model else None)
+        if cfg.node_scorer:  # a missing or bad value model fails here, in one line
+            from prover.search.scorers import make_scorer
+            make_scorer(cfg.node_scorer, **(cfg.scorer_options or {}))
     except ValueError as e:
         return str(e), None
     why = check_policy(spec)  # a missing or bad model fails here, in one line
@@ -57,6 +61,8 @@ def search_args(p) -> None:
     p.add_argument("--node-scorer", default=None,
                    help="a node scorer of prover.search.scorers (e.g. fewer_goals): adds a value to the priority")
     p.add_argument("--value-weight", type=float, default=1.0, help="priority = log-probability + this * value")
+    p.add_argument("--value-model", default=None, metavar="FILE",
+                   help="with --node-scorer value: the model `prover value` trained")
     p.add_argument("--round", type=int, default=0)
     p.add_argument("--engine", default="local", help="worker-pool engine (prover.engines)")
 

@@ -297,6 +297,9 @@ class Experiment:
         (menu-baseline, menu, model, eval)."""
         from prover.search.runner import run_search
         cfg = SearchConfig(**{**asdict(self.search_cfg), "max_expansions": expansions or self.budget.base})
+        if cfg.node_scorer == "value":  # the round's learned value, once there is one
+            path = self.state.get("value_model")
+            cfg.node_scorer, cfg.scorer_options = ("value", {"path": path}) if path else (None, None)
         return run_search(problems, self.db, backend=self.cfg.backend, spec=spec, label=label, cfg=cfg,
                           workers=self.cfg.workers, round=round, run_id=self.run_id, budgets=budgets,
                           progress=self.progress, desc=desc)
@@ -389,6 +392,8 @@ class Experiment:
             if not self.done(f"r{r}.train"):
                 self.mark(f"r{r}.train", tinfo)
             model = tinfo["model"]
+            if self.search_cfg.node_scorer == "value" and not self.done(f"r{r}.value"):
+                self.mark(f"r{r}.value", self.value_step(r, eval_keys))
             if not self.done(f"r{r}.search"):
                 before = self.proved_keys(pool_keys)
                 if self.selfplay.enabled:
@@ -442,6 +447,22 @@ class Experiment:
         spec = model_spec(model, self.cfg.decode)
         return spec.with_options("retrieval", corpus=self.cfg.corpus, db=str(self.db.path),
                                  deny=sorted(eval_keys))
+
+    def value_step(self, r: int, eval_keys: set[str]) -> dict:
+        """Train the frontier's value on every training tree so far (never an evaluation
+        tree); the round's searches use it (``search.node_scorer: "value"``)."""
+        from prover.search.value import labelled_nodes, train_value
+        texts, labels = labelled_nodes(self.db, eval_keys)
+        try:
+            model = train_value(texts, labels, backends.get(self.cfg.backend).goal_style)
+        except ValueError as e:
+            self.log(f"round {r}: no value yet ({e})")
+            return {"examples": len(texts)}
+        path = self.dir / "models" / f"value_{r}.npz"
+        model.save(path)
+        self.state["value_model"] = str(path)
+        self.log(f"round {r}: value trained on {len(texts)} states -> {path}")
+        return model.meta
 
     # -- self-play ------------------------------------------------------------------------
     def conjecture_keys(self, statuses: tuple[str, ...]) -> set[str]:

@@ -33,6 +33,7 @@ class SearchConfig:
     max_depth: int = 32
     node_scorer: str | None = None  # a node scorer of prover.search.scorers (None: none)
     value_weight: float = 1.0     # priority = path log-probability + value_weight * value
+    scorer_options: dict | None = None  # the node scorer's options (value: {"path": model file})
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -53,7 +54,7 @@ class BestFirstSearch:
         self.cfg = config or SearchConfig()
         if scorer is None and self.cfg.node_scorer:
             from prover.search.scorers import make_scorer
-            scorer = make_scorer(self.cfg.node_scorer)
+            scorer = make_scorer(self.cfg.node_scorer, **(getattr(self.cfg, "scorer_options", None) or {}))
         self.scorer = scorer
 
     def priority(self, node: Node) -> float:

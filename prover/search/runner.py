@@ -33,7 +33,7 @@ class SearchWorker:
             self.scorer = None  # built once per worker (a learned value loads a model)
             if cfg.node_scorer:
                 from prover.search.scorers import make_scorer
-                self.scorer = make_scorer(cfg.node_scorer)
+                self.scorer = make_scorer(cfg.node_scorer, **(getattr(cfg, "scorer_options", None) or {}))
         except BaseException:
             self.env.close()
             raise

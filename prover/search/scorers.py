@@ -40,6 +40,7 @@ class FewerGoals:
 
 SCORERS: dict[str, str] = {
     "fewer_goals": "prover.search.scorers:FewerGoals",
+    "value": "prover.search.value:LearnedValue",
 }
 
 
