@@ -34,6 +34,7 @@ bench: setup
 	$(PY) bench/bench_env.py
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_model.py
+	$(PY) bench/bench_retrieval.py
 
 browse: setup
 	$(PY) -m prover.browse $(DB)
