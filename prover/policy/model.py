@@ -40,6 +40,7 @@ class DecodeConfig:
     k: int = 8
     mode: str = "beam"            # "beam" or "sample"
     temperature: float = 1.0
+    top_p: float = 1.0            # sample mode: nucleus sampling (1.0: the whole distribution)
     max_new_tokens: int = 64
     batch_size: int = 8           # states per generate call
     oversample: int = 2           # sample mode: samples per state and round = oversample * k
@@ -198,7 +199,7 @@ class ModelPolicy:
             n, kw = k, dict(num_beams=k, do_sample=False, length_penalty=0.0, early_stopping=True)
         else:
             n, kw = self.cfg.oversample * k, dict(do_sample=True, temperature=self.cfg.temperature,
-                                                  top_k=0, top_p=1.0)
+                                                  top_k=0, top_p=self.cfg.top_p)
         with torch.no_grad():
             out = self.model.generate(input_ids=ids, attention_mask=mask, num_return_sequences=n,
                                       max_new_tokens=self.cfg.max_new_tokens, return_dict_in_generate=True,
@@ -219,6 +220,7 @@ class ModelPolicy:
 
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
+                top_p: float = 1.0, oversample: int = 2,
                 device: str | None = None, batch_size: int = 8, seed: int = 0,
                 threads: int | None = None, menu: list[str] | str | None = None,
                 templates: str | None = None, sources: Sequence | None = None,
@@ -243,5 +245,5 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
     if templates:
         sources.append(make_source("templates", templates))
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, seed=seed)
+                       batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample)
     return ModelPolicy(load(model_dir), cfg, device=device, sources=sources)
