@@ -241,3 +241,31 @@ def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_pa
         assert all(r["parent"].startswith("valid/") or r["parent"].startswith("conj/") for r in after.values())
     rounds = (tmp_path / "runs" / "sp" / "rounds.csv").read_text().splitlines()
     assert "conj_proposed" in rounds[0] and len(rounds) == 2
+
+
+def test_hindsight_share_and_source_counts():
+    from prover.loop.iterate import source_counts, with_share
+    base = [{"goals": f"g{i}", "tactic": "t", "source": "proof"} for i in range(6)]
+    extra = [{"goals": f"h{i}", "tactic": "t", "source": "hindsight"} for i in range(2)] + [dict(base[0])]
+    mixed = with_share(base, extra, 0.5, seed=0)  # half of the non-corpus pairs: 6 hindsight pairs
+    assert sum(p["source"] == "hindsight" for p in mixed) == 6 and len(mixed) == 12
+    assert with_share(base, extra, 0.0, 0) == base and with_share([], extra, 0.3, 0) == extra
+    counts = source_counts(mixed + [{"goals": "c", "tactic": "t"}])
+    assert counts == {"corpus": 1, "proof": 6, "hindsight": 2, "conjecture": 0}
+
+
+def test_conjecture_proofs_train_and_an_evaluation_key_among_them_is_a_leak(tmp_path):
+    from prover.check import Verdict
+    from prover.loop.iterate import build_training_set
+    from prover.problems import Problem
+    from prover.search.tree import SearchResult
+    with ProofDB(tmp_path / "t.db") as db:
+        for key in ("valid/a", "conj/cj_1", "test/b"):
+            split, name = key.split("/")
+            db.add_problems([Problem(name, split, "coq", "", f"Theorem {name} : True.")])
+            res = SearchResult(key, "proved", ["auto."], 1, 0.1, steps=[(f"goal of {key}", "auto.")])
+            db.record_attempt(res, db.start_run({}), 0, "model", {}, Verdict(True))
+        pairs = build_training_set(db, {"valid/a"}, {"test/b"}, 3, conjecture_keys={"conj/cj_1"})
+        assert {(p["problem"], p["source"]) for p in pairs} == {("valid/a", "proof"), ("conj/cj_1", "conjecture")}
+        with pytest.raises(LeakError):
+            build_training_set(db, {"valid/a"}, {"test/b"}, 3, conjecture_keys={"test/b"})
