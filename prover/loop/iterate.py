@@ -512,12 +512,15 @@ class Experiment:
                 cands += C.stuck(self.db, mine, style, sp.stuck_per_round, sp.stuck_per_problem)
             roots = []
             pool_keys = {p.key for p in pool}
-            for a in mine:  # the pool's statements as the search saw them, and proved conjectures'
+            latest = {}  # every pool statement as its latest search saw it, solved ones included
+            for a in self.db.attempts_of(["menu", "model"]):
                 if a["problem"] in pool_keys:
-                    _, nodes, _ = self.db.tree_rows(a["id"])
-                    goal = C.statement_goal(nodes, style)
-                    if goal is not None:
-                        roots.append((a["problem"], goal))
+                    latest[a["problem"]] = a["id"]
+            for key, aid in sorted(latest.items()):
+                _, nodes, _ = self.db.tree_rows(aid)
+                goal = C.statement_goal(nodes, style)
+                if goal is not None:
+                    roots.append((key, goal))
             for row in self.db.conjectures(status="proved"):
                 roots.append((row["key"], parse_goals_text(row["goal"], style)[0]))
             cands += C.mutations(roots, sp.operators, sp.mutations_per_round, self.cfg.seed + r)
