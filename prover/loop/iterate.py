@@ -6,11 +6,17 @@
   setup     trace the corpus if missing; the menu baseline on the evaluation split at the
             evaluation budget (the horizontal line of the plot); optionally a menu search of
             the training pool, whose proofs seed the first model (search data, any policy).
-  round r   train: round 0 trains on the traced corpus (plus any pool proofs), round r>0
+  round r   hindsight (self-play): check the goals solved in the training trees searched
+            since the last round as standalone lemmas (``prover.selfplay.hindsight``);
+            train: round 0 trains on the traced corpus (plus any pool proofs), round r>0
             fine-tunes model r-1 on every accepted pool proof so far (shortest per problem
-            first, duplicates removed) mixed with the corpus;
-            search: the training pool with model r, budgets from active selection
-            (``prover.loop.selection``);
+            first, duplicates removed), kept conjectures' proofs and hindsight pairs, mixed
+            with the corpus;
+            value (``search.node_scorer: "value"``): retrain the frontier's value;
+            search: the training pool (and the kept conjectures) with model r, budgets from
+            active selection (``prover.loop.selection``);
+            conjecture (self-play): propose, screen and select conjectures
+            (``prover.selfplay.conjecture``);
             eval: model r on the evaluation split at a fixed budget;
             report: a row in the database and ``rounds.csv``, and ``progress.png``.
 
@@ -18,7 +24,8 @@ Every step is recorded in ``state.json`` when it ends, and every step is resumab
 itself (search attempts are committed one by one, training resumes from checkpoints), so a
 killed run continues from where it stopped with no proof lost or counted twice.
 
-The evaluation split never enters a training set or a training search: ``LeakError``.
+The evaluation split never enters a training set, a training search, a hindsight harvest,
+a conjecture or a retrieval index: ``LeakError``, or refused and counted.
 """
 from __future__ import annotations
 
