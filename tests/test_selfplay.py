@@ -202,7 +202,8 @@ def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_pa
     """`prover iterate` with self-play, killed once conjecture attempts are being recorded;
     the resumed run finishes, loses no conjecture or verdict, and counts no attempt twice."""
     cfg = json.loads((ROOT / "data/configs/tiny.json").read_text())
-    cfg.update(name="sp", rounds=1, corpus=str(ROOT / "runs/tiny/corpus"))
+    cfg.update(name="sp", rounds=1, corpus=str(tmp_path / "corpus"))
+    cfg["trace"]["roots"] = [str(ROOT / r) for r in cfg["trace"]["roots"]]  # the run's cwd is tmp_path
     cfg["selfplay"]["enabled"] = True
     conf = tmp_path / "sp.json"
     conf.write_text(json.dumps(cfg))
