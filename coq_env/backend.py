@@ -44,11 +44,8 @@ class CoqBackend(Backend):
         return f"(* {text.replace('*)', '* )')} *)"
 
     def normalise(self, tactic: str) -> str:
-        from .cheat import CheatError, normalise
-        try:
-            return normalise(tactic)
-        except CheatError:
-            return tactic.strip()
+        from .cheat import spelling
+        return spelling(tactic)
 
     def statement(self, goal, name: str) -> str | None:
         binders = self.binders(goal, _IDENT.fullmatch)

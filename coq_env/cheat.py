@@ -65,6 +65,15 @@ def normalise(tactic: str) -> str:
     return t
 
 
+def spelling(tactic: str) -> str:
+    """The canonical spelling (``normalise``), or the stripped text of a tactic that has
+    none (malformed: the cheat filter will say why when it is applied)."""
+    try:
+        return normalise(tactic)
+    except CheatError:
+        return tactic.strip()
+
+
 def check_tactic(tactic: str) -> str:
     """Return the normalised tactic, or raise CheatError saying why it is refused."""
     t = normalise(tactic)

@@ -23,7 +23,7 @@ from prover.problems import Problem
 from prover.process import retry_once
 
 from . import goals as G
-from .cheat import CheatError, check_tactic, normalise
+from .cheat import CheatError, check_tactic, spelling
 from .coqtop import CoqDied, CoqHang, Coqtop
 from .sentences import SentenceError, split_sentences
 
@@ -167,10 +167,7 @@ class CoqEnv(Environment):
 
     # -- the protocol -------------------------------------------------------------
     def normalise(self, tactic: str) -> str:
-        try:
-            return normalise(tactic)
-        except CheatError:
-            return tactic.strip()
+        return spelling(tactic)
 
     def apply(self, state: State, tactic: str, timeout: float | None = None) -> Outcome:
         if self.problem is None:

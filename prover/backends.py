@@ -27,6 +27,7 @@ Invariants: ``get(name).name == name``; ``normalise`` is idempotent; a tactic fo
 """
 from __future__ import annotations
 
+import abc
 import importlib
 from typing import TYPE_CHECKING, Sequence
 
@@ -46,7 +47,7 @@ class UnknownBackend(ValueError):
     """No backend of that name is registered."""
 
 
-class Backend:
+class Backend(abc.ABC):
     """The base every backend subclasses. A backend package keeps the project's file names
     (Evariste-style): ``problems.py`` with ``load_dir``, ``check.py`` with ``check_file``,
     ``check_proof`` and ``render_proof``, ``cheat.py`` with ``check_tactic``, ``templates.py``
@@ -68,8 +69,9 @@ class Backend:
     def check_available(self) -> None:
         """Raise EnvError (one line: what to install) when the proof assistant cannot run."""
 
+    @abc.abstractmethod
     def make_env(self, **kw) -> "Environment":
-        raise NotImplementedError
+        """A new environment (one prover process); ``timeout`` is its default per tactic."""
 
     # -- problems ------------------------------------------------------------------------
     def load_problems(self, directory=None, split: str | None = None, limit: int | None = None,
@@ -89,9 +91,9 @@ class Backend:
     def render_proof(self, problem, proof: Sequence[str]) -> str:
         return self.module("check").render_proof(problem, proof)
 
+    @abc.abstractmethod
     def comment(self, text: str) -> str:
         """``text`` as a one-line comment of the proof file's language."""
-        raise NotImplementedError
 
     # -- tactics -------------------------------------------------------------------------
     def normalise(self, tactic: str) -> str:
