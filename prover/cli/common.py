@@ -61,6 +61,11 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                         "database's accepted proofs (names mapped), ranked by the model when there is one")
     p.add_argument("--retrieval-corpus", default=None, metavar="DIR",
                    help="with --with-retrieval: a traced corpus to index (e.g. runs/default/corpus)")
+    p.add_argument("--sample", action="store_true",
+                   help="model policy: sample the k tactics (temperature / nucleus, de-duplicated) "
+                        "instead of beam search")
+    p.add_argument("--temperature", type=float, default=None, help="with --sample (default 1.0)")
+    p.add_argument("--top-p", type=float, default=None, help="with --sample: nucleus mass (default 1.0)")
 
 
 def policy_spec(args, deny=()):
@@ -71,6 +76,11 @@ def policy_spec(args, deny=()):
     kw = {"model": args.model}
     if args.k is not None:
         kw["k"] = args.k
+    decode = {name: v for name, v in (("temperature", getattr(args, "temperature", None)),
+                                      ("top_p", getattr(args, "top_p", None))) if v is not None}
+    if getattr(args, "sample", False) or decode:
+        decode["mode"] = "sample"
+        kw["decode"] = decode
     spec = PolicySpec.named(args.policy, **kw)
     extra = ()
     if spec.needs_model:

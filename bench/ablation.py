@@ -1,0 +1,101 @@
+"""The learner's ablation on miniF2F test (issue #13): one table, same seeds, same budget.
+
+Each arm is one ``prover eval`` run into its own database under ``--out`` (resumable: a
+re-run skips finished attempts), so the arms differ only in the policy and node scorer:
+
+    menu                 the fixed menu
+    menu+templates       the menu, then tactics naming the state's hypotheses
+    +model ranking       a trained model ranks menu + templates and generates k tactics (beam)
+    +retrieval           ... and offers the tactics of the most similar corpus states
+    +sampling            ... with nucleus sampling instead of beam search
+    +value               ... and a learned value in the node scorer's slot
+
+The value is trained (``prover value``) on the trees of a menu+templates search of the
+*valid* split (never test). Writes ``table.md`` and ``ablation.json`` under ``--out``.
+
+    python bench/ablation.py --model runs/medium/models/round_1 --corpus runs/default/corpus
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def arms(model: str, corpus: str, value: str) -> list[tuple[str, list[str]]]:
+    m = ["--policy", "model", "--model", model, "--with-menu", "--with-hyps"]
+    r = m + ["--with-retrieval", "--retrieval-corpus", corpus]
+    s = r + ["--sample", "--top-p", "0.95"]
+    return [("menu", ["--policy", "menu"]),
+            ("menu+templates", ["--policy", "menu+hyps"]),
+            ("+model ranking", m),
+            ("+retrieval", r),
+            ("+sampling", s),
+            ("+value", s + ["--node-scorer", "value", "--value-model", value])]
+
+
+def prover(*args: str) -> float:
+    t0 = time.time()
+    subprocess.run([sys.executable, "-m", "prover.cli", *args], check=True, cwd=ROOT)
+    return time.time() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--corpus", default="runs/default/corpus")
+    ap.add_argument("--out", default="runs/ablation")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--expansions", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=1.0)
+    ap.add_argument("--max-seconds", type=float, default=40.0)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--only", nargs="*", default=None, help="arm names to run (default: all)")
+    args = ap.parse_args()
+    from prover.db import ProofDB
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    common = ["--split", args.split, "--expansions", str(args.expansions), "--workers", str(args.workers),
+              "--timeout", str(args.timeout), "--max-seconds", str(args.max_seconds)]
+    if args.limit:
+        common += ["--limit", str(args.limit)]
+    value = out / "value.npz"
+    results = json.loads((out / "ablation.json").read_text()) if (out / "ablation.json").exists() else {}
+    for i, (name, flags) in enumerate(arms(args.model, args.corpus, str(value))):
+        if args.only is not None and name not in args.only:
+            continue
+        if "--value-model" in flags and not value.exists():
+            vdb = out / "valid-trees.db"
+            prover("eval", "--db", str(vdb), "--policy", "menu+hyps", "--label", "valid-trees",
+                   *[c if c != args.split else "valid" for c in common])
+            prover("value", "--db", str(vdb), "--out", str(value))
+        db = out / f"arm{i}.db"
+        seconds = prover("eval", "--db", str(db), "--label", f"arm{i}", *flags, *common)
+        with ProofDB(db) as d:
+            proved = len(d.accepted_problems(policy=f"arm{i}"))
+            rows = d.query("SELECT count(*) AS n, sum(expansions) AS e, sum(seconds) AS s "
+                           "FROM attempts WHERE policy = ?", (f"arm{i}",))[0]
+        prev = results.get(name, {})
+        results[name] = {"proved": proved, "attempts": rows["n"], "expansions": rows["e"],
+                         "search_seconds": round(rows["s"] or 0, 1),
+                         "wall_seconds": round(seconds + prev.get("wall_seconds", 0) if prev.get("attempts") != rows["n"]
+                                               else prev.get("wall_seconds", seconds), 1),
+                         "flags": " ".join(flags)}
+        (out / "ablation.json").write_text(json.dumps(results, indent=1))
+    lines = [f"| arm | {args.split} proved | attempts | expansions | search s |", "|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['proved']} | {r['attempts']} | {r['expansions']} | {r['search_seconds']} |")
+    (out / "table.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
