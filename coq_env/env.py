@@ -195,7 +195,7 @@ class CoqEnv(Environment):
             return TacticTimeout(timeout)
         except CoqDied as e:
             self._restart()
-            return TacticError(f"Coq process died: {e}")
+            return TacticError(f"Coq process died: {e}", transient=True)
 
     def _run(self, path: tuple[str, ...], t: str, timeout: float) -> Outcome:
         coq = self.coq

@@ -108,7 +108,7 @@ class LeanEnv(Environment):
         except ReplTimeout as e:
             return TacticTimeout(e.seconds)
         except ReplCrashed as e:
-            return TacticError(f"the Lean REPL crashed on this tactic: {e}")
+            return TacticError(f"the Lean REPL crashed on this tactic: {e}", transient=True)
         except ReplayError as e:
             raise EnvError(f"cannot rebuild the state: {e}") from None
         except ReplError as e:

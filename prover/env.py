@@ -164,6 +164,7 @@ class ProofFinished:
 class TacticError:
     message: str
     refused: bool = False  # True when the cheat filter refused it before the prover saw it
+    transient: bool = False  # the process failed, not the tactic (a crash): never cached
 
 
 @dataclass(frozen=True)

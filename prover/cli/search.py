@@ -15,7 +15,8 @@ def spec_and_config(args, deny=()):
         cfg = SearchConfig(max_expansions=args.expansions, max_seconds=args.max_seconds,
                            tactic_timeout=args.timeout, length_norm=args.length_norm,
                            node_scorer=args.node_scorer, value_weight=args.value_weight,
-                           scorer_options={"path": args.value_model} if args.value_model else None)
+                           scorer_options={"path": args.value_model} if args.value_model else None,
+                           failure_cache=not getattr(args, "no_failure_cache", False))
         if cfg.node_scorer:  # a missing or bad value model fails here, in one line
             from prover.search.scorers import make_scorer
             make_scorer(cfg.node_scorer, **(cfg.scorer_options or {}))
@@ -50,7 +51,8 @@ def cmd_search(args) -> int:
         total_proved = len(db.accepted_problems() & {p.key for p in problems})
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "
-          f"{s.expansions} expansions, {s.expansions_per_second:.2f}/s; outcomes {s.outcomes}")
+          f"{s.expansions} expansions, {s.expansions_per_second:.2f}/s; {s.cache_hits} tries answered by "
+          f"the failure cache; outcomes {s.outcomes}")
     return 0
 
 
@@ -63,6 +65,8 @@ def search_args(p) -> None:
     p.add_argument("--value-weight", type=float, default=1.0, help="priority = log-probability + this * value")
     p.add_argument("--value-model", default=None, metavar="FILE",
                    help="with --node-scorer value: the model `prover value` trained")
+    p.add_argument("--no-failure-cache", action="store_true",
+                   help="try every (goal, tactic) again, even those that failed before in this database")
     p.add_argument("--round", type=int, default=0)
     p.add_argument("--engine", default="local", help="worker-pool engine (prover.engines)")
 

@@ -34,7 +34,7 @@ from prover.search.tree import Edge, Node, SearchResult
 
 SCHEMA_VERSION = 1
 TABLES = ("problems", "runs", "attempts", "nodes", "edges", "proofs", "rounds")
-SELFPLAY_TABLES = ("hindsight", "conjectures")  # added to databases made before self-play
+SELFPLAY_TABLES = ("hindsight", "conjectures", "failures")  # added to databases made before self-play
 ROUND_COLUMNS = {"valid_proved": int, "test_proved": int, "new_proofs": int,
                  "training_pairs": int, "train_seconds": float, "search_seconds": float,
                  "expansions_per_second": float}  # named columns of ``rounds``; all metrics go to JSON too
@@ -179,6 +179,10 @@ class ProofDB:
                     "verdict": str, "accepted": int,
                 }, pk="key")
                 db["hindsight"].create_index(["accepted"])
+            if "failures" not in db.table_names():  # the failure cache (prover.search.failure_cache)
+                db.create_table("failures", {
+                    "key": str, "kind": str, "limit_s": float, "message": str, "seconds": float,
+                }, pk="key")
             if "conjectures" not in db.table_names():
                 db.create_table("conjectures", {
                     "key": str, "parent": str, "operator": str, "round": int, "goal": str,
@@ -229,6 +233,13 @@ class ProofDB:
                 (_node_row(attempt_id, n) for n in result.nodes.values()), batch_size=500, alter=True)
             db["edges"].insert_all(
                 (_edge_row(attempt_id, e) for e in result.edges), batch_size=500)
+            if getattr(result, "failures", None):  # same transaction: an attempt never lacks its failures
+                db.conn.executemany(
+                    "INSERT INTO failures (key, kind, limit_s, message, seconds) "
+                    "VALUES (:key, :kind, :limit_s, :message, :seconds) ON CONFLICT(key) DO UPDATE SET "
+                    "kind = excluded.kind, limit_s = excluded.limit_s, message = excluded.message, "
+                    "seconds = excluded.seconds WHERE failures.kind = 'timeout' AND "
+                    "(excluded.kind = 'error' OR excluded.limit_s > failures.limit_s)", result.failures)
             if result.proof and verdict is not None:
                 steps = _proof_steps(result)
                 db["proofs"].insert({
@@ -288,6 +299,13 @@ class ProofDB:
             "select * from attempts where problem = ? and round = ? and policy = ? "
             "order by id desc limit 1", [problem_key, round, policy])
         return rows[0] if rows else None
+
+    @_guarded
+    def failure_rows(self) -> list[dict]:
+        """Every stored failure (the failure cache's rows); none in a database made before it."""
+        if "failures" not in self.db.table_names():
+            return []
+        return self._query("select key, kind, limit_s, message, seconds from failures")
 
     @_guarded
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:

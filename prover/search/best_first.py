@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 from prover.env import EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout
 from prover.policy.base import Candidate
+from prover.search.failure_cache import CACHED, Failure, FailureCache, failure_key, failure_row
 from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
 _DEAD = (EdgeOutcome.ERROR, EdgeOutcome.TIMEOUT, EdgeOutcome.REFUSED)
@@ -34,6 +35,7 @@ class SearchConfig:
     node_scorer: str | None = None  # a node scorer of prover.search.scorers (None: none)
     value_weight: float = 1.0     # priority = path log-probability + value_weight * value
     scorer_options: dict | None = None  # the node scorer's options (value: {"path": model file})
+    failure_cache: bool = True    # skip (goal, tactic) pairs that failed before (prover.search.failure_cache)
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -47,11 +49,16 @@ class SearchConfig:
 
 
 class BestFirstSearch:
-    """``scorer`` (a node scorer, ``prover.search.scorers``) overrides ``config.node_scorer``."""
+    """``scorer`` (a node scorer, ``prover.search.scorers``) overrides ``config.node_scorer``;
+    ``failures`` (a :class:`FailureCache`, shared by the searches of one worker) answers the
+    (goal, tactic) pairs that failed before, when ``config.failure_cache`` is on (default: a
+    cache of this search alone)."""
 
-    def __init__(self, env: Environment, policy, config: SearchConfig | None = None, scorer=None):
+    def __init__(self, env: Environment, policy, config: SearchConfig | None = None, scorer=None,
+                 failures: FailureCache | None = None):
         self.env, self.policy = env, policy
         self.cfg = config or SearchConfig()
+        self.failures = (failures if failures is not None else FailureCache()) if self.cfg.failure_cache else None
         if scorer is None and self.cfg.node_scorer:
             from prover.search.scorers import make_scorer
             scorer = make_scorer(self.cfg.node_scorer, **(getattr(self.cfg, "scorer_options", None) or {}))
@@ -85,6 +92,7 @@ class BestFirstSearch:
         tie = itertools.count()
         heap = [(-0.0, next(tie), root.id)]
         deadline = t0 + self.cfg.max_seconds
+        context = f"{getattr(problem, 'backend', '')}\0{getattr(problem, 'header', '')}"
 
         while heap and res.nodes[root.id].status is Status.OPEN:
             if res.expansions >= self.cfg.max_expansions:
@@ -108,6 +116,17 @@ class BestFirstSearch:
             for cand in cands:
                 if time.perf_counter() >= deadline:
                     break
+                key = None
+                if self.failures is not None:
+                    key = failure_key(context, node.goals, cand.tactic)
+                    hit = self.failures.lookup(key, self.cfg.tactic_timeout)
+                    if hit is not None:  # failed before on this very goal: not paid for again
+                        kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
+                        edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message)
+                        res.cache_hits += 1
+                        res.edges.append(edge)
+                        out_edges[nid].append(edge)
+                        continue
                 t1 = time.perf_counter()
                 out = self.env.apply(states[nid], cand.tactic, self.cfg.tactic_timeout)
                 edge = Edge(nid, cand.tactic, cand.logprob, EdgeOutcome.ERROR, seconds=time.perf_counter() - t1)
@@ -138,9 +157,12 @@ class BestFirstSearch:
                         break
                 elif isinstance(out, TacticTimeout):
                     edge.outcome = EdgeOutcome.TIMEOUT
+                    self._remember(res, key, Failure("timeout", self.cfg.tactic_timeout, "", edge.seconds))
                 elif isinstance(out, TacticError):
                     edge.outcome = EdgeOutcome.REFUSED if out.refused else EdgeOutcome.ERROR
                     edge.message = out.message
+                    if not (out.refused or out.transient):
+                        self._remember(res, key, Failure("error", self.cfg.tactic_timeout, out.message, edge.seconds))
                 res.edges.append(edge)
                 out_edges[nid].append(edge)
                 if edge.outcome is EdgeOutcome.PROVED:
@@ -160,6 +182,11 @@ class BestFirstSearch:
             res.steps = proof_steps(res, out_edges, res.proof)
         res.seconds = time.perf_counter() - t0
         return res
+
+    def _remember(self, res: SearchResult, key: str | None, failure: Failure) -> None:
+        if key is not None:
+            self.failures.add(key, failure)
+            res.failures.append(failure_row(key, failure))
 
     # -- status propagation ---------------------------------------------------------
     def _mark_proved(self, nid, res, parents, out_edges):

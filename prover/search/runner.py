@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from prover.check import Verdict, check_proof
 from prover.policy.spec import PolicySpec, build_policy
 from prover.search.best_first import BestFirstSearch, SearchConfig
+from prover.search.failure_cache import FailureCache
 from prover.search.tree import SearchResult
 
 
@@ -24,9 +25,13 @@ class SearchWorker:
     """Per-process state: an environment, a policy and a node scorer, reused across problems.
     The environment's default tactic timeout is the search's ``tactic_timeout``."""
 
-    def __init__(self, backend: str, spec: PolicySpec, cfg: SearchConfig, threads: int = 1):
+    def __init__(self, backend: str, spec: PolicySpec, cfg: SearchConfig, threads: int = 1,
+                 failures_db: str | None = None):
         from prover import backends
         self.backend, self.cfg = backends.get(backend), cfg
+        self.failures = FailureCache()  # shared by every tree this worker searches
+        if cfg.failure_cache and failures_db:
+            self.failures = load_failures(failures_db)
         self.env = self.backend.make_env(timeout=cfg.tactic_timeout)
         try:
             self.policy = build_policy(spec, self.backend, threads=max(1, threads))
@@ -40,7 +45,7 @@ class SearchWorker:
 
     def run(self, problem, budget: int | None = None) -> tuple[SearchResult, Verdict | None]:
         cfg = self.cfg if budget is None else replace(self.cfg, max_expansions=budget)
-        res = BestFirstSearch(self.env, self.policy, cfg, scorer=self.scorer).run(problem)
+        res = BestFirstSearch(self.env, self.policy, cfg, scorer=self.scorer, failures=self.failures).run(problem)
         verdict = check_proof(problem, res.proof) if res.proof else None
         return res, verdict
 
@@ -48,8 +53,18 @@ class SearchWorker:
         self.env.close()
 
 
-def _init(backend, spec, cfg, threads):
-    return SearchWorker(backend, spec, cfg, threads)
+def load_failures(path: str) -> FailureCache:
+    """The failure cache of a proof database's ``failures`` table (empty when it has none)."""
+    from prover.db import ProofDB
+    try:
+        with ProofDB(path, create=False) as db:
+            return FailureCache.from_rows(db.failure_rows())
+    except Exception:  # no cache is slower, never wrong
+        return FailureCache()
+
+
+def _init(backend, spec, cfg, threads, failures_db=None):
+    return SearchWorker(backend, spec, cfg, threads, failures_db)
 
 
 def _job(worker: SearchWorker, item) -> tuple[SearchResult, Verdict | None]:
@@ -63,6 +78,7 @@ class SearchSummary:
     skipped: int = 0          # finished before (resume)
     proved: int = 0           # accepted by the checker, this run
     expansions: int = 0
+    cache_hits: int = 0       # candidates the failure cache answered
     seconds: float = 0.0
     outcomes: dict = field(default_factory=dict)
 
@@ -101,7 +117,7 @@ def run_search(problems, db, *, backend: str, spec: PolicySpec, cfg: SearchConfi
     t0 = time.time()
     bar = tqdm(total=len(items), desc=desc, unit="problem", file=sys.stderr, disable=not progress)
     if items:
-        pool = make_pool(engine, workers, _init, (backend, spec, cfg, threads))
+        pool = make_pool(engine, workers, _init, (backend, spec, cfg, threads, str(db.path)))
         for (problem, n), out in pool.imap(_job, items):
             if isinstance(out, dict):  # the worker itself failed on this problem
                 res, verdict = SearchResult(problem.key, "error", None, 0, 0.0, error=out["error"]), None
@@ -110,6 +126,7 @@ def run_search(problems, db, *, backend: str, spec: PolicySpec, cfg: SearchConfi
             db.record_attempt(res, run_id, round, label, replace(cfg, max_expansions=n).as_dict(), verdict)
             summary.attempted += 1
             summary.expansions += res.expansions
+            summary.cache_hits += getattr(res, "cache_hits", 0)
             summary.outcomes[res.outcome] = summary.outcomes.get(res.outcome, 0) + 1
             if verdict is not None and verdict.accepted:
                 summary.proved += 1

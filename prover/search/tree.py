@@ -70,3 +70,5 @@ class SearchResult:
     edges: list[Edge] = field(default_factory=list)
     error: str = ""              # set when outcome == "error"
     steps: list[tuple[str, str]] = field(default_factory=list)  # (goals before, tactic) along the proof
+    failures: list[dict] = field(default_factory=list)  # new failure-cache rows (prover.search.failure_cache)
+    cache_hits: int = 0          # candidates answered from the failure cache, not the prover

@@ -1,0 +1,82 @@
+"""A failure cache: (context, goal state, tactic) -> the error or timeout it gave before.
+
+Why: one expansion applies every candidate, and most fail (errors and timeouts were 518 of
+575 s of tactic time in the menu's search of miniF2F test). The same goal states come back:
+the same node reached by two paths, the next attempt at a problem with a bigger budget (best-first
+is deterministic, so it replays the smaller search), the next round's evaluation of the same
+test goals. A tactic's failure on a goal is a fact about (header, goal text, tactic), so it is
+looked up, not paid for again.
+
+Soundness: the key is the problem's header (imports, scopes, definitions) plus the state's goal
+text (every goal with its hypotheses: the very text ``State.id`` hashes, so the cache is as exact
+as the search's own merging of equal states) plus the normalised tactic. Errors are kept
+whatever the limit; a timeout under limit L answers only tries with a limit <= L, so a longer
+limit always retries it. Crashes of the proof-assistant process (``TacticError.transient``) and
+refusals of the cheat filter (free anyway) are never stored.
+
+Scope: one cache per worker process, shared by every tree it searches; the driver stores each
+attempt's new failures in the proof database (``failures`` table) and the workers of the next
+search load them, so the cache spans attempts, rounds and resumes of a run.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+def failure_key(context: str, goals: str, tactic: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in (context, goals, tactic):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class Failure:
+    kind: str          # "error" | "timeout"
+    limit: float       # the tactic time limit of the try (timeouts: it ran out of this)
+    message: str = ""
+    seconds: float = 0.0  # what the try cost: what a hit saves
+
+
+class FailureCache:
+    """In-memory map of failure keys; ``lookup`` honours the timeout rule above."""
+
+    def __init__(self, entries: dict[str, Failure] | None = None):
+        self.entries: dict[str, Failure] = dict(entries or {})
+        self.hits = 0
+        self.misses = 0
+        self.saved_seconds = 0.0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def lookup(self, key: str, limit: float) -> Failure | None:
+        f = self.entries.get(key)
+        if f is not None and (f.kind == "error" or limit <= f.limit + 1e-9):
+            self.hits += 1
+            self.saved_seconds += f.seconds
+            return f
+        self.misses += 1
+        return None
+
+    def add(self, key: str, failure: Failure) -> None:
+        old = self.entries.get(key)
+        if old is None or old.kind == "timeout" and (failure.kind == "error" or failure.limit > old.limit):
+            self.entries[key] = failure
+
+    @classmethod
+    def from_rows(cls, rows) -> "FailureCache":
+        c = cls()
+        for r in rows:
+            c.add(r["key"], Failure(r["kind"], float(r["limit_s"]), r.get("message") or "", float(r.get("seconds") or 0)))
+        return c
+
+
+def failure_row(key: str, f: Failure) -> dict:
+    """A ``failures`` table row (the search collects one per new failure in ``SearchResult.failures``)."""
+    return {"key": key, "kind": f.kind, "limit_s": f.limit, "message": f.message[:300], "seconds": round(f.seconds, 4)}
+
+
+CACHED = "[cached] "  # the message prefix of an edge answered from the cache
