@@ -27,6 +27,9 @@ class CoqBackend(Backend):
     name = "coq"
     dataset = "minif2f-coq"
     menu = MENU
+    # nonlinear arithmetic, evaluation and the proof-search families: slow when they fail
+    expensive = ("nra", "nia", "psatz", "compute", "vm_compute", "native_compute",
+                 "hammer", "sauto", "qauto", "hauto", "sfirstorder", "interval")
     auto_trace = True  # the installed Coq sources can always be traced here
 
     def check_available(self) -> None:

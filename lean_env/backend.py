@@ -18,6 +18,7 @@ class LeanBackend(Backend):
     name = "lean"
     dataset = "minif2f-lean4"
     menu = MENU
+    expensive = ("nlinarith", "polyrith", "aesop", "decide")
     goal_style = "lean"
     auto_trace = False  # tracing Mathlib takes hours and a Lean toolchain: `prover trace --backend lean`
 

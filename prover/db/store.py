@@ -308,6 +308,13 @@ class ProofDB:
         return self._query("select key, kind, limit_s, message, seconds from failures")
 
     @_guarded
+    def tactic_stats(self) -> list[dict]:
+        """Per normalised tactic: tries, successes, timeouts, total and slowest-success seconds,
+        over every edge the prover itself answered (``prover.search.cost``)."""
+        from prover.search.cost import STATS_SQL
+        return self._query(STATS_SQL)
+
+    @_guarded
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
         """A read-only SQL query for the pipeline's own reports (rows as dicts)."""
         return self._query(sql, params)

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 from prover.env import EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout
 from prover.policy.base import Candidate
+from prover.search.cost import CostModel, cost_model
 from prover.search.failure_cache import CACHED, Failure, FailureCache, failure_key, failure_row
 from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
@@ -36,6 +37,10 @@ class SearchConfig:
     value_weight: float = 1.0     # priority = path log-probability + value_weight * value
     scorer_options: dict | None = None  # the node scorer's options (value: {"path": model file})
     failure_cache: bool = True    # skip (goal, tactic) pairs that failed before (prover.search.failure_cache)
+    cost_order: bool = True       # cheap tactics first, expensive ones where they pay (prover.search.cost)
+    expensive_rank: int = 8       # ... an expensive candidate is tried when the policy ranks it this high
+    expensive_depth: int = 1      # ... or at a node this shallow
+    timeout_factor: float = 3.0   # a tactic's limit: this times its slowest measured success (0: off)
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -52,13 +57,16 @@ class BestFirstSearch:
     """``scorer`` (a node scorer, ``prover.search.scorers``) overrides ``config.node_scorer``;
     ``failures`` (a :class:`FailureCache`, shared by the searches of one worker) answers the
     (goal, tactic) pairs that failed before, when ``config.failure_cache`` is on (default: a
-    cache of this search alone)."""
+    cache of this search alone); ``costs`` (a :class:`CostModel` with the run's measured
+    tactic times) orders and times each expansion's candidates when ``config.cost_order`` is
+    on (default: the backend's list of expensive tactics, no measurements)."""
 
     def __init__(self, env: Environment, policy, config: SearchConfig | None = None, scorer=None,
-                 failures: FailureCache | None = None):
+                 failures: FailureCache | None = None, costs: CostModel | None = None):
         self.env, self.policy = env, policy
         self.cfg = config or SearchConfig()
         self.failures = (failures if failures is not None else FailureCache()) if self.cfg.failure_cache else None
+        self.costs = costs
         if scorer is None and self.cfg.node_scorer:
             from prover.search.scorers import make_scorer
             scorer = make_scorer(self.cfg.node_scorer, **(getattr(self.cfg, "scorer_options", None) or {}))
@@ -93,6 +101,9 @@ class BestFirstSearch:
         heap = [(-0.0, next(tie), root.id)]
         deadline = t0 + self.cfg.max_seconds
         context = f"{getattr(problem, 'backend', '')}\0{getattr(problem, 'header', '')}"
+        costs = self.costs
+        if costs is None and self.cfg.cost_order:
+            costs = self.costs = cost_model(getattr(problem, "backend", None), self.cfg)
 
         while heap and res.nodes[root.id].status is Status.OPEN:
             if res.expansions >= self.cfg.max_expansions:
@@ -113,13 +124,15 @@ class BestFirstSearch:
                 if t not in seen:  # "lia" and "lia." are one candidate
                     seen.add(t)
                     cands.append(Candidate(t, c.logprob))
-            for cand in cands:
+            plan = (costs.plan(cands, node.depth, self.cfg.tactic_timeout) if self.cfg.cost_order
+                    else [(c, self.cfg.tactic_timeout) for c in cands])
+            for cand, limit in plan:
                 if time.perf_counter() >= deadline:
                     break
                 key = None
                 if self.failures is not None:
                     key = failure_key(context, node.goals, cand.tactic)
-                    hit = self.failures.lookup(key, self.cfg.tactic_timeout)
+                    hit = self.failures.lookup(key, limit)
                     if hit is not None:  # failed before on this very goal: not paid for again
                         kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
                         edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message)
@@ -128,7 +141,7 @@ class BestFirstSearch:
                         out_edges[nid].append(edge)
                         continue
                 t1 = time.perf_counter()
-                out = self.env.apply(states[nid], cand.tactic, self.cfg.tactic_timeout)
+                out = self.env.apply(states[nid], cand.tactic, limit)
                 edge = Edge(nid, cand.tactic, cand.logprob, EdgeOutcome.ERROR, seconds=time.perf_counter() - t1)
                 if isinstance(out, ProofFinished):
                     edge.outcome = EdgeOutcome.PROVED
@@ -157,12 +170,12 @@ class BestFirstSearch:
                         break
                 elif isinstance(out, TacticTimeout):
                     edge.outcome = EdgeOutcome.TIMEOUT
-                    self._remember(res, key, Failure("timeout", self.cfg.tactic_timeout, "", edge.seconds))
+                    self._remember(res, key, Failure("timeout", limit, "", edge.seconds))
                 elif isinstance(out, TacticError):
                     edge.outcome = EdgeOutcome.REFUSED if out.refused else EdgeOutcome.ERROR
                     edge.message = out.message
                     if not (out.refused or out.transient):
-                        self._remember(res, key, Failure("error", self.cfg.tactic_timeout, out.message, edge.seconds))
+                        self._remember(res, key, Failure("error", limit, out.message, edge.seconds))
                 res.edges.append(edge)
                 out_edges[nid].append(edge)
                 if edge.outcome is EdgeOutcome.PROVED:

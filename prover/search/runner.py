@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from prover.check import Verdict, check_proof
 from prover.policy.spec import PolicySpec, build_policy
 from prover.search.best_first import BestFirstSearch, SearchConfig
+from prover.search.cost import CostModel, cost_model
 from prover.search.failure_cache import FailureCache
 from prover.search.tree import SearchResult
 
@@ -32,6 +33,7 @@ class SearchWorker:
         self.failures = FailureCache()  # shared by every tree this worker searches
         if cfg.failure_cache and failures_db:
             self.failures = load_failures(failures_db)
+        self.costs = load_costs(failures_db, backend, cfg) if cfg.cost_order else None
         self.env = self.backend.make_env(timeout=cfg.tactic_timeout)
         try:
             self.policy = build_policy(spec, self.backend, threads=max(1, threads))
@@ -45,7 +47,8 @@ class SearchWorker:
 
     def run(self, problem, budget: int | None = None) -> tuple[SearchResult, Verdict | None]:
         cfg = self.cfg if budget is None else replace(self.cfg, max_expansions=budget)
-        res = BestFirstSearch(self.env, self.policy, cfg, scorer=self.scorer, failures=self.failures).run(problem)
+        res = BestFirstSearch(self.env, self.policy, cfg, scorer=self.scorer, failures=self.failures,
+                              costs=self.costs).run(problem)
         verdict = check_proof(problem, res.proof) if res.proof else None
         return res, verdict
 
@@ -61,6 +64,19 @@ def load_failures(path: str) -> FailureCache:
             return FailureCache.from_rows(db.failure_rows())
     except Exception:  # no cache is slower, never wrong
         return FailureCache()
+
+
+def load_costs(path: str | None, backend: str, cfg: SearchConfig) -> CostModel:
+    """The cost model of ``backend`` with the tactic times measured in a proof database."""
+    rows = []
+    if path:
+        from prover.db import ProofDB
+        try:
+            with ProofDB(path, create=False) as db:
+                rows = db.tactic_stats()
+        except Exception:  # no measurements: the backend's list of expensive tactics alone
+            rows = []
+    return cost_model(backend, cfg, rows)
 
 
 def _init(backend, spec, cfg, threads, failures_db=None):
