@@ -20,13 +20,24 @@ MENU = (
     "intros; psatz R 3", "intros; tauto", "intros; congruence",
     "intros", "split", "subst", "simpl", "intros; subst", "field_simplify", "ring_simplify",
 )
+# The Coq world's automation (coq_env.automation), offered when its library is installed:
+# expensive, so the cost order tries them last and only at shallow nodes or when ranked high.
+AUTOMATION_MENU = {
+    "Hammer": ("intros; sauto", "intros; qauto", "intros; hammer"),
+    "Interval": ("intros; interval",),
+}
 TRACE_OPTIONS = ("files", "roots", "timeout", "limit_files", "file_budget", "engine")
 
 
 class CoqBackend(Backend):
     name = "coq"
     dataset = "minif2f-coq"
-    menu = MENU
+
+    @property
+    def menu(self) -> tuple[str, ...]:
+        from .automation import enabled
+        return MENU + tuple(t for lib in enabled() for t in AUTOMATION_MENU.get(lib, ()))
+
     # nonlinear arithmetic, evaluation and the proof-search families: slow when they fail
     expensive = ("nra", "nia", "psatz", "compute", "vm_compute", "native_compute",
                  "hammer", "sauto", "qauto", "hauto", "sfirstorder", "interval")

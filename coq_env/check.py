@@ -20,6 +20,7 @@ from pathlib import Path
 
 from prover.check import Verdict, check_text
 
+from . import automation
 from .cheat import CheatError, check_tactic
 from .env import PRELUDE
 from .sentences import STRUCTURAL, SentenceError, split_sentences
@@ -31,7 +32,14 @@ ALLOWED_AXIOMS = frozenset({
     "FunctionalExtensionality.functional_extensionality_dep",
     "Classical_Prop.classic",
 })
-_AXIOM_HOMES = "Require Coq.Reals.ClassicalDedekindReals Coq.Logic.FunctionalExtensionality Coq.Logic.Classical_Prop."
+# What Interval (libcoq-interval) rests on besides: the specifications of the kernel's primitive
+# 63-bit integers and floats (Coq's own Uint63 and FloatAxioms modules) and the primitives
+# themselves, which its reflexive floating-point computations use. A name qualifies only under
+# these module paths; the verification step loads the real modules first.
+ALLOWED_PREFIXES = ("PrimInt63.", "PrimFloat.", "Uint63.", "FloatAxioms.")
+_AXIOM_HOMES = ("Require Coq.Reals.ClassicalDedekindReals Coq.Logic.FunctionalExtensionality "
+                "Coq.Logic.Classical_Prop Coq.Numbers.Cyclic.Int63.Uint63 Coq.Floats.FloatAxioms.")
+NO_HAMMER = "`hammer` calls external provers: a proof stores the reconstruction CoqHammer reports"
 _THEOREM = re.compile(r"^\s*(?:Theorem|Lemma|Example|Corollary|Proposition|Fact|Remark)\s+([\w']+)", re.M)
 _HEADERS = {"Axioms:", "Section Variables:", "Opaque constants:", "Transparent constants:"}
 
@@ -39,7 +47,8 @@ _HEADERS = {"Axioms:", "Section Variables:", "Opaque constants:", "Transparent c
 def render_proof(problem, proof) -> str:
     """The complete file for ``problem`` proved by ``proof`` (tactics), as ``prover check`` reads it."""
     body = "\n".join("  " + t.strip() for t in proof)
-    parts = [problem.header.strip(), PRELUDE, "", problem.statement.strip(), "Proof.", body, "Qed.", ""]
+    parts = [problem.header.strip(), PRELUDE, *automation.check_imports(proof), "",
+             problem.statement.strip(), "Proof.", body, "Qed.", ""]
     return "\n".join(p for p in parts if p is not None)
 
 
@@ -87,6 +96,9 @@ def check_shape(text: str, problem) -> str | None:
     rest = sents[len(header):]
     if rest and rest[0] == _norm(PRELUDE):
         rest = rest[1:]
+    for imp in automation.CHECK_IMPORTS:  # CoqHammer's reconstruction, Interval: each optional, in order
+        if rest and rest[0] == imp:
+            rest = rest[1:]
     if not rest or rest[0] != stmt:
         return f"the statement differs from problem {problem.name}'s"
     rest = rest[1:]
@@ -101,6 +113,8 @@ def check_shape(text: str, problem) -> str | None:
             check_tactic(s)
         except CheatError as e:
             return f"refused sentence {s[:60]!r}: {e}"
+        if automation.uses_hammer(s):
+            return f"refused sentence {s[:60]!r}: {NO_HAMMER}"
     return None
 
 
@@ -144,7 +158,7 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         if r.returncode != 0:
             return Verdict(False, f"theorem {name} not found: {_first_error(r.stdout + r.stderr)}")
     entries = parse_assumptions(r.stdout)
-    bad = [e for e in entries if e not in ALLOWED_AXIOMS]
+    bad = [e for e in entries if e not in ALLOWED_AXIOMS and not e.startswith(ALLOWED_PREFIXES)]
     if bad:
         return Verdict(False, "relies on assumptions outside the allow-list: " + "; ".join(bad),
                        tuple(entries))
@@ -157,5 +171,7 @@ def check_proof(problem, proof, timeout: float = 300.0) -> Verdict:
         tactics = [check_tactic(t) for t in proof]
     except CheatError as e:
         return Verdict(False, f"refused tactic: {e}")
+    if any(automation.uses_hammer(t) for t in tactics):
+        return Verdict(False, f"refused tactic: {NO_HAMMER}")
     return check_text(render_proof(problem, tactics), f"{problem.name}.v", check_file,
                       theorem=problem.name, timeout=timeout, problem=problem)

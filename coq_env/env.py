@@ -22,6 +22,7 @@ from prover.env import (EnvError, Environment, Goal, NewState, Outcome, ProofFin
 from prover.problems import Problem
 from prover.process import retry_once
 
+from . import automation
 from . import goals as G
 from .cheat import CheatError, check_tactic, spelling
 from .coqtop import CoqDied, CoqHang, Coqtop
@@ -49,13 +50,15 @@ class CoqEnv(Environment):
     backend = "coq"
 
     def __init__(self, timeout: float = 5.0, mem_limit_mb: int = 4096, recycle_mb: int = 2048,
-                 load_timeout: float = 300.0, grace: float = 5.0, prelude: str = PRELUDE):
+                 load_timeout: float = 300.0, grace: float = 5.0, prelude: str | None = None):
         self.timeout = timeout
         self.mem_limit_mb = mem_limit_mb
         self.recycle_mb = recycle_mb
         self.load_timeout = load_timeout
         self.grace = grace
-        self.prelude = prelude
+        # default: the tactic prelude and the installed automation (coq_env.automation)
+        self.prelude = f"{PRELUDE} {automation.env_prelude()}".strip() if prelude is None else prelude
+        self.preload = automation.preload() if prelude is None else ""
         self.coq: Coqtop | None = None
         self.problem: Problem | None = None
         self.restarts = 0
@@ -70,6 +73,11 @@ class CoqEnv(Environment):
         self.coq = Coqtop(mem_limit_mb=self.mem_limit_mb)
         for s in SETTINGS:
             self.coq.send(s)
+        if self.preload:  # load (not import) the automation once: each problem then imports it fast
+            for s in split_sentences(self.preload, bullets=False):
+                out, _, _ = self.coq.send(s.text, timeout=self.load_timeout)
+                if coq_error(out):
+                    raise EnvError(f"cannot load {s.text}: {coq_error(out)}")
         self._base_n = self.coq.state
 
     def _restart(self) -> None:
@@ -105,7 +113,8 @@ class CoqEnv(Environment):
             header = [s.text for s in split_sentences(problem.header, bullets=False)]
         except SentenceError as e:
             raise EnvError(f"{problem.name}: malformed header: {e}") from None
-        return header + ([self.prelude] if self.prelude else []) + [problem.statement]
+        prelude = [s.text for s in split_sentences(self.prelude, bullets=False)] if self.prelude else []
+        return header + prelude + [problem.statement]
 
     def _load(self, problem: Problem) -> State:
         coq = self.coq
@@ -208,6 +217,13 @@ class CoqEnv(Environment):
             return TacticError(err)
         if n == before:
             return TacticError(f"tactic had no effect on Coq's state: {out.strip()[:200]}")
+        rewritten = None
+        if automation.uses_hammer(t):  # store what CoqHammer reconstructed, never the ATP call
+            rewritten = automation.reconstruct(t, out)
+            if rewritten is None:
+                coq.send(f"BackTo {before}.")
+                return TacticError("hammer found a proof but reported no single reconstruction to store")
+            t = rewritten
         self._cur.append((t, n))
         new_path = path + (t,)
         if G.goal_count(out) is None and not re.search(r"^No more goals\.", out, re.M):
@@ -215,7 +231,7 @@ class CoqEnv(Environment):
             out, n, _ = coq.send("Show.", timeout=timeout + self.grace)
             self._cur[-1] = (t, n)
         if re.search(r"^No more goals\.", out, re.M):
-            return ProofFinished(new_path)
+            return ProofFinished(new_path, tactic=rewritten)
         try:
             goals = self._goals_from(out)
         except ValueError as e:  # a display this parser does not know: this tactic's failure, not the search's
@@ -225,7 +241,7 @@ class CoqEnv(Environment):
             return TacticError(f"unsupported proof state after tactic: {msg}")
         st = State(tuple(goals))
         self._paths.setdefault(st.id, new_path)
-        return NewState(st)
+        return NewState(st, tactic=rewritten)
 
     def _goals_from(self, out: str) -> list[Goal] | None:
         """Structured goals from a tactic's answer; ``Show k.`` for goals 2..n."""

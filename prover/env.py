@@ -151,6 +151,7 @@ class State:
 @dataclass(frozen=True)
 class NewState:
     state: State
+    tactic: str | None = None  # the tactic as it must be stored and replayed, when the backend rewrote it
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class ProofFinished:
     """No goals left. ``proof`` is the tactic script from the root, one tactic a line."""
 
     proof: tuple[str, ...]
+    tactic: str | None = None  # the last tactic as it must be stored, when the backend rewrote it
 
 
 @dataclass(frozen=True)

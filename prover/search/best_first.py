@@ -41,6 +41,7 @@ class SearchConfig:
     expensive_rank: int = 8       # ... an expensive candidate is tried when the policy ranks it this high
     expensive_depth: int = 1      # ... or at a node this shallow
     timeout_factor: float = 3.0   # a tactic's limit: this times its slowest measured success (0: off)
+    tactic_timeouts: dict | None = None  # word -> seconds for tactics naming it (e.g. {"hammer": 5})
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -143,6 +144,8 @@ class BestFirstSearch:
                 t1 = time.perf_counter()
                 out = self.env.apply(states[nid], cand.tactic, limit)
                 edge = Edge(nid, cand.tactic, cand.logprob, EdgeOutcome.ERROR, seconds=time.perf_counter() - t1)
+                if isinstance(out, (NewState, ProofFinished)) and out.tactic:
+                    edge.tactic = out.tactic  # stored as the backend rewrote it (hammer: its reconstruction)
                 if isinstance(out, ProofFinished):
                     edge.outcome = EdgeOutcome.PROVED
                 elif isinstance(out, NewState):
@@ -154,7 +157,7 @@ class BestFirstSearch:
                         edge.outcome = EdgeOutcome.NEW
                         states[sid] = out.state
                         child = Node(sid, out.state.text(), node.depth + 1, node.score + cand.logprob,
-                                     parent=nid, tactic=cand.tactic)
+                                     parent=nid, tactic=edge.tactic)
                         res.nodes[sid] = child
                         out_edges[sid], parents[sid] = [], set()
                         if child.depth < self.cfg.max_depth:

@@ -13,7 +13,9 @@ policy's order, then the expensive ones, in the policy's order; an expensive can
 only when the policy ranks it among its first ``expensive_rank`` candidates or the node is
 promising (depth <= ``expensive_depth``: the root and its children).
 
-Time limits: a tactic with at least ``min_samples`` measured successes gets
+Time limits: ``timeouts`` (word -> seconds, the config's ``tactic_timeouts``) set the limit of
+every tactic naming the word (a ``hammer`` call needs time for its external provers); otherwise
+a tactic with at least ``min_samples`` measured successes gets
 ``min(tactic_timeout, max(min_timeout, timeout_factor * its slowest success))``. The
 statistics come from the run's database (``tactic_stats``: every edge the prover itself
 answered, per normalised tactic and per its first word).
@@ -60,7 +62,8 @@ class CostModel:
 
     def __init__(self, expensive_words=(), stats: dict[str, TacticStats] | None = None, *,
                  expensive_rank: int = 8, expensive_depth: int = 1, expensive_seconds: float = 0.5,
-                 min_samples: int = 5, min_timeout: float = 0.25, timeout_factor: float = 3.0):
+                 min_samples: int = 5, min_timeout: float = 0.25, timeout_factor: float = 3.0,
+                 timeouts: dict | None = None):
         self.words = frozenset(expensive_words)
         self.stats: dict[str, TacticStats] = dict(stats or {})
         self.families: dict[str, TacticStats] = {}
@@ -74,6 +77,7 @@ class CostModel:
         self.expensive_rank, self.expensive_depth = expensive_rank, expensive_depth
         self.expensive_seconds, self.min_samples = expensive_seconds, min_samples
         self.min_timeout, self.timeout_factor = min_timeout, timeout_factor
+        self.timeouts = {str(k): float(v) for k, v in (timeouts or {}).items()}
         self.skipped = 0
 
     @classmethod
@@ -96,6 +100,10 @@ class CostModel:
         return s is not None and s.mean > self.expensive_seconds
 
     def timeout(self, tactic: str, limit: float) -> float:
+        if self.timeouts:  # configured per word (a hammer call needs its provers' time)
+            own = [self.timeouts[w] for w in _WORD.findall(tactic) if w in self.timeouts]
+            if own:
+                return max(own)
         s = self.stats.get(tactic)
         if self.timeout_factor <= 0 or s is None or s.ok < self.min_samples:
             return limit
@@ -117,7 +125,7 @@ class CostModel:
 
 def cost_model(backend: str | None, cfg, rows=()) -> CostModel:
     """The cost model of a search config (``expensive_rank``, ``expensive_depth``,
-    ``timeout_factor``) for ``backend``'s expensive tactics and measured ``rows`` (``STATS_SQL``)."""
+    ``timeout_factor``, ``tactic_timeouts``) for ``backend``'s expensive tactics and measured ``rows`` (``STATS_SQL``)."""
     words = ()
     if backend:
         from prover import backends
@@ -126,4 +134,5 @@ def cost_model(backend: str | None, cfg, rows=()) -> CostModel:
         except Exception:  # an unknown backend: measured costs only
             words = ()
     return CostModel.from_rows(words, rows, expensive_rank=cfg.expensive_rank,
-                               expensive_depth=cfg.expensive_depth, timeout_factor=cfg.timeout_factor)
+                               expensive_depth=cfg.expensive_depth, timeout_factor=cfg.timeout_factor,
+                               timeouts=getattr(cfg, "tactic_timeouts", None))
