@@ -93,10 +93,11 @@ def test_retrieval_proves_what_menu_and_templates_cannot_on_real_coq(tmp_path, e
         Admitted.
         """))
     cfg = SearchConfig(max_expansions=4, tactic_timeout=5)
-    plain = FixedPolicy([MenuSource(COQ), TemplateSource(COQ)])
+    from coq_env.backend import MENU  # the menu without CoqHammer, which proves this by itself
+    plain = FixedPolicy([MenuSource(COQ, MENU), TemplateSource(COQ)])
     assert BestFirstSearch(env, plain, cfg).run(problem).outcome != "proved"
     src = RetrievalSource(COQ, corpus=str(corpus(tmp_path, [(COMM, "rewrite Nat.add_comm; reflexivity")])))
-    res = BestFirstSearch(env, FixedPolicy([MenuSource(COQ), TemplateSource(COQ), src]), cfg).run(problem)
+    res = BestFirstSearch(env, FixedPolicy([MenuSource(COQ, MENU), TemplateSource(COQ), src]), cfg).run(problem)
     assert res.outcome == "proved" and res.proof == ["rewrite Nat.add_comm; reflexivity."]
     assert check_proof(problem, res.proof).accepted
 
