@@ -69,8 +69,7 @@ def main() -> int:
                 if key in results and results[key].get("n") == len(problems):
                     continue
                 cfg = SearchConfig(max_expansions=budget, tactic_timeout=args.timeout,
-                                   max_seconds=args.seconds_per_expansion * budget,
-                                   tactic_timeouts={"hammer": 5.0})
+                                   max_seconds=args.seconds_per_expansion * budget)
                 t0 = time.time()
                 s = run_search(problems, db, backend="coq", spec=spec, cfg=cfg, workers=args.workers, round=r,
                                label=name, desc=key)
