@@ -72,6 +72,8 @@ class CoqBackend(Backend):
             return None  # an existential variable cannot be stated
         return f"Lemma {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}."
 
+    trace_options = TRACE_OPTIONS
+
     def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
         unknown = sorted(set(options) - set(TRACE_OPTIONS))
         if unknown:

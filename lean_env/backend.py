@@ -56,6 +56,8 @@ class LeanBackend(Backend):
             return None
         return f"theorem {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}"
 
+    trace_options = TRACE_OPTIONS
+
     def trace(self, out, *, workers: int = 2, progress: bool = True, **options) -> dict:
         unknown = sorted(set(options) - set(TRACE_OPTIONS))
         if unknown:

@@ -59,6 +59,7 @@ class Backend(abc.ABC):
     dataset: str = ""                  # its problems' folder under the data directory (prover.paths)
     menu: tuple[str, ...] = ()         # the automation menu, closing tactics first
     expensive: tuple[str, ...] = ()    # words of its costly decision procedures (prover.search.cost)
+    trace_options: tuple[str, ...] = ()  # the options its tracer (``trace``) takes
     auto_trace: bool = False           # ``prover iterate`` traces the corpus itself when missing
     goal_style: str = "coq"            # the layout of its goals' hypotheses (prover.env.HYP_LAYOUTS)
 

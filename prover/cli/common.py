@@ -105,3 +105,21 @@ def check_policy(spec) -> str | None:
     except ModelError as e:
         return str(e)
     return None
+
+
+def engine_args(p) -> None:
+    """--engine and --address: where the jobs run (``prover.engines``)."""
+    from prover.engines import ENGINES
+    p.add_argument("--engine", default=None, choices=sorted(ENGINES),
+                   help="worker-pool engine: local processes (default) or the actors of a Ray cluster")
+    p.add_argument("--address", default=None, metavar="auto|HOST:PORT",
+                   help="with --engine ray: the cluster (`ray start --head` prints it; auto: the cluster "
+                        "on this machine; default: $RAY_ADDRESS, else a private Ray for this run)")
+
+
+def apply_engine(args, default: str = "local") -> str:
+    """The engine of ``engine_args`` (``--address`` goes to Ray as ``RAY_ADDRESS``)."""
+    import os
+    if getattr(args, "address", None):
+        os.environ["RAY_ADDRESS"] = args.address
+    return getattr(args, "engine", None) or default

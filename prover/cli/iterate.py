@@ -2,7 +2,7 @@
 policy, one split, one budget)."""
 from __future__ import annotations
 
-from prover.cli.common import die, load_problems_or_exit, policy_args, problem_args
+from prover.cli.common import apply_engine, die, engine_args, load_problems_or_exit, policy_args, problem_args
 from prover.cli.search import search_args, spec_and_config
 
 
@@ -12,7 +12,7 @@ def cmd_iterate(args) -> int:
     from prover.loop.iterate import ConfigError, Experiment, IterateConfig, LeakError
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
-                                 workers=args.workers)
+                                 workers=args.workers, engine=apply_engine(args, default=None))
         if args.no_selfplay and cfg.selfplay.get("enabled"):
             # the same preset without self-play, in a run directory of its own (same seeds, budgets)
             cfg.selfplay = {**cfg.selfplay, "enabled": False}
@@ -49,7 +49,7 @@ def cmd_eval(args) -> int:
     label = args.label or f"eval:{spec.label}:{args.model or 'menu'}"
     with db:
         s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
-                       round=args.round, label=label, desc="eval", engine=args.engine)
+                       round=args.round, label=label, desc="eval", engine=apply_engine(args))
         proved = db.accepted_problems(label, args.round) & {p.key for p in problems}
     print(f"proved {len(proved)}/{len(problems)} ({label}, {args.expansions} expansions per problem; "
           f"{s.expansions_per_second:.2f} expansions/s; {s.cache_hits} tries answered by the failure cache; "
@@ -66,6 +66,7 @@ def register(sub) -> None:
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    engine_args(p)
     p.add_argument("--no-selfplay", action="store_true",
                    help="run the preset with self-play off (into runs/NAME-noselfplay unless --name)")
     p.set_defaults(func=cmd_iterate)

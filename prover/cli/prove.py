@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prover.cli.common import backend_arg, die, load_problems_or_exit, problem_args
+from prover.cli.common import apply_engine, backend_arg, die, engine_args, load_problems_or_exit, problem_args
 
 
 def cmd_check(args) -> int:
@@ -36,7 +36,7 @@ def cmd_prove(args) -> int:
     if not problems:
         return die("no problems to prove")
     t0 = time.time()
-    results = run_floor(problems, args.backend, args.timeout, menu, workers=args.workers, engine=args.engine)
+    results = run_floor(problems, args.backend, args.timeout, menu, workers=args.workers, engine=apply_engine(args))
     proved = sum(r.outcome == "proved" for r in results.values())
     for p in problems:
         r = results[p.key]
@@ -70,5 +70,5 @@ def register(sub) -> None:
     p.add_argument("--policy", default="menu", choices=["menu"],
                    help="`prover prove` runs the fixed menu; use `prover search --policy model` for a model")
     p.add_argument("--menu", default=None, help="file with one tactic a line (default: the built-in menu)")
-    p.add_argument("--engine", default="local", help="worker-pool engine (prover.engines)")
+    engine_args(p)
     p.set_defaults(func=cmd_prove)

@@ -2,7 +2,8 @@
 (the run loop is :func:`prover.search.runner.run_search`)."""
 from __future__ import annotations
 
-from prover.cli.common import check_policy, die, load_problems_or_exit, policy_args, policy_spec, problem_args
+from prover.cli.common import (apply_engine, check_policy, die, engine_args, load_problems_or_exit, policy_args,
+                               policy_spec, problem_args)
 
 
 def spec_and_config(args, deny=()):
@@ -47,7 +48,7 @@ def cmd_search(args) -> int:
         return die(str(e))
     with db:
         s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
-                       round=args.round, engine=args.engine)
+                       round=args.round, engine=apply_engine(args))
         total_proved = len(db.accepted_problems() & {p.key for p in problems})
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "
@@ -68,7 +69,7 @@ def search_args(p) -> None:
     p.add_argument("--no-failure-cache", action="store_true",
                    help="try every (goal, tactic) again, even those that failed before in this database")
     p.add_argument("--round", type=int, default=0)
-    p.add_argument("--engine", default="local", help="worker-pool engine (prover.engines)")
+    engine_args(p)
 
 
 def register(sub) -> None:

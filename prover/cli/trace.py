@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from prover.cli.common import backend_arg, die
+from prover.cli.common import apply_engine, backend_arg, die, engine_args
 
 COQ_OPTIONS = ("limit_files", "files", "timeout", "file_budget", "roots")
 LEAN_OPTIONS = ("repo", "commit")
@@ -15,6 +15,9 @@ def cmd_trace(args) -> int:
     from prover import backends
     from prover.env import EnvError
     options = {k: getattr(args, k) for k in COQ_OPTIONS + LEAN_OPTIONS if getattr(args, k) is not None}
+    engine = apply_engine(args, default=None)
+    if engine:  # a tracer without engines says so in one line
+        options["engine"] = engine
     try:
         out = backends.get(args.backend).trace(args.out, workers=args.workers, progress=not args.quiet, **options)
     except (EnvError, ValueError) as e:
@@ -29,6 +32,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="runs/corpus", help="output directory (re-running resumes)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(p)
     coq = p.add_argument_group("coq (replayed in coqtop)")
     coq.add_argument("--limit-files", type=int, default=None, help="trace at most N files")
     coq.add_argument("--files", action="append", default=None, metavar="GLOB",

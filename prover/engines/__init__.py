@@ -6,8 +6,9 @@ yields ``(item, result)`` as jobs finish; each worker builds its state once with
 a job that raises, or a worker that dies, gives ``{"error": ...}`` for that item only.
 Items carry everything a job needs (a problem and its budget), so one pool serves a run.
 
-A new engine (a Ray cluster comes next) is one file with such a class plus one line in
-``ENGINES``; callers pick it by name with :func:`make_pool`.
+A new engine is one file with such a class plus one line in ``ENGINES``; callers pick it by
+name with :func:`make_pool`. ``local``: processes on this machine; ``ray``: actors of a Ray
+cluster (``RAY_ADDRESS``, or ``--address`` on the command line).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Callable
 
 ENGINES: dict[str, str] = {
     "local": "prover.engines.local:LocalPool",
+    "ray": "prover.engines.ray_pool:RayPool",
 }
 DEFAULT = "local"
 

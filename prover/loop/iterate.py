@@ -70,6 +70,7 @@ class IterateConfig:
     backend: str = backends.DEFAULT
     rounds: int = 3
     workers: int = 2
+    engine: str = "local"                              # worker-pool engine (prover.engines): local or ray
     pool: list = field(default_factory=lambda: [{"problems": None, "split": "valid"}])
     pool_limit: int | None = None
     eval_split: str = "test"
@@ -111,6 +112,9 @@ class IterateConfig:
         cfg = cls(**d)
         if cfg.bootstrap_policy not in NAMED or PolicySpec.named(cfg.bootstrap_policy).needs_model:
             raise ConfigError(f"{path}: bootstrap_policy must be menu or menu+hyps, not {cfg.bootstrap_policy!r}")
+        from prover.engines import ENGINES
+        if cfg.engine not in ENGINES:
+            raise ConfigError(f"{path}: unknown engine {cfg.engine!r} (expected one of {', '.join(sorted(ENGINES))})")
         if cfg.backend not in backends.names():
             raise ConfigError(f"{path}: unknown backend {cfg.backend!r} (expected one of {', '.join(backends.names())})")
         if "k" in cfg.search:
@@ -291,7 +295,10 @@ class Experiment:
             if not backend.auto_trace:
                 return []
             self.log(f"tracing the corpus into {corpus} (resumable)")
-            backend.trace(corpus, workers=self.cfg.workers, progress=self.progress, **self.cfg.trace)
+            opts = dict(self.cfg.trace)
+            if "engine" in backend.trace_options and self.cfg.engine != "local":
+                opts.setdefault("engine", self.cfg.engine)
+            backend.trace(corpus, workers=self.cfg.workers, progress=self.progress, **opts)
         traced_by = corpus_backend(corpus) or backends.DEFAULT  # corpora from before the field were Coq's
         if traced_by != backend.name:
             raise ConfigError(f"{corpus}: a {traced_by} corpus, but this is a {backend.name} run "
@@ -309,7 +316,7 @@ class Experiment:
             cfg.node_scorer, cfg.scorer_options = ("value", {"path": path}) if path else (None, None)
         return run_search(problems, self.db, backend=self.cfg.backend, spec=spec, label=label, cfg=cfg,
                           workers=self.cfg.workers, round=round, run_id=self.run_id, budgets=budgets,
-                          progress=self.progress, desc=desc)
+                          progress=self.progress, desc=desc, engine=self.cfg.engine)
 
     def proved_keys(self, keys: set[str], policy: str | None = None, round: int | None = None) -> set[str]:
         return self.db.accepted_problems(policy, round) & keys
@@ -492,7 +499,7 @@ class Experiment:
                     and a["problem"] not in eval_keys]
         cands = hindsight.harvest(self.db, attempts, backends.get(self.cfg.backend), set(problems), eval_keys)
         counts = hindsight.verify(self.db, cands, problems, backends.get(self.cfg.backend), r,
-                                  workers=self.cfg.workers, progress=self.progress,
+                                  workers=self.cfg.workers, progress=self.progress, engine=self.cfg.engine,
                                   limit=self.selfplay.hindsight_max_checks)
         if attempts:
             self.state["hindsight_after"] = max(a["id"] for a in attempts)
@@ -539,7 +546,8 @@ class Experiment:
             self.state[f"r{r}.proposed"] = proposed
             self._save()
         proposed = self.state[f"r{r}.proposed"]
-        screened = C.screen(self.db, self.cfg.backend, sp.screen_timeout, self.cfg.workers, progress=self.progress)
+        screened = C.screen(self.db, self.cfg.backend, sp.screen_timeout, self.cfg.workers, engine=self.cfg.engine,
+                            progress=self.progress)
 
         def search(problems, label, spec, b):
             return self.search(problems, label, r, spec, expansions=b, desc=f"round {r} {label}")
