@@ -276,7 +276,14 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
 
     cfg = config or TrainConfig()
     out_dir = Path(out_dir)
-    accelerator = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    # no GPU: the processes a launcher started (torchrun's RANK/WORLD_SIZE) train data-parallel
+    # over gloo on the CPU (accelerate's own MULTI_CPU launcher needs MPI)
+    # split_batches: each step's batch_size examples are split across the processes (below), so
+    # the schedule advances once per step, not once per process
+    from accelerate.utils import DataLoaderConfiguration
+    gpu = torch.cuda.is_available()
+    accelerator = Accelerator(cpu=not gpu, mixed_precision="bf16" if gpu else "no",
+                              dataloader_config=DataLoaderConfiguration(split_batches=True))
     if cfg.threads and accelerator.device.type == "cpu":
         torch.set_num_threads(cfg.threads)
     main = accelerator.is_main_process
