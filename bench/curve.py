@@ -58,28 +58,29 @@ def main() -> int:
     deny = sorted(p.key for p in problems)
     path = out / "curve.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    for name, spec in policies(args.model, args.retrieval_corpus).items():
-        if args.only is not None and name not in args.only:
-            continue
-        if "retrieval" in spec.sources:
-            spec = spec.with_options("retrieval", deny=deny)
-        with ProofDB(out / f"{name.replace('+', '_')}.db") as db:
-            for r, budget in enumerate(args.budgets):
-                key = f"{name}@{budget}"
-                if key in results and results[key].get("n") == len(problems):
-                    continue
-                cfg = SearchConfig(max_expansions=budget, tactic_timeout=args.timeout,
-                                   max_seconds=args.seconds_per_expansion * budget)
+    specs = {name: spec for name, spec in policies(args.model, args.retrieval_corpus).items()
+             if args.only is None or name in args.only}
+    for r, budget in enumerate(args.budgets):  # budget-major: an interrupted run has every policy's small budgets
+        for name, spec in specs.items():
+            if "retrieval" in spec.sources:
+                spec = spec.with_options("retrieval", deny=deny)
+            key = f"{name}@{budget}"
+            if key in results and results[key].get("n") == len(problems):
+                continue
+            cfg = SearchConfig(max_expansions=budget, tactic_timeout=args.timeout,
+                               max_seconds=args.seconds_per_expansion * budget)
+            with ProofDB(out / f"{name.replace('+', '_')}.db") as db:
                 t0 = time.time()
                 s = run_search(problems, db, backend="coq", spec=spec, cfg=cfg, workers=args.workers, round=r,
                                label=name, desc=key)
                 wall = time.time() - t0
                 proved = db.accepted_problems(name, r) & {p.key for p in problems}
-                results[key] = {"policy": name, "budget": budget, "proved": len(proved), "n": len(problems),
-                                "wall_seconds": round(wall, 1), "expansions": s.expansions,
-                                "cache_hits": s.cache_hits}
-                path.write_text(json.dumps(results, indent=1))
-                print(f"{key}: {len(proved)}/{len(problems)} in {wall:.0f} s", flush=True)
+            results[key] = {"policy": name, "budget": budget, "proved": len(proved), "n": len(problems),
+                            "wall_seconds": round(wall, 1), "expansions": s.expansions,
+                            "cache_hits": s.cache_hits}
+            path.write_text(json.dumps(results, indent=1))
+            write_outputs(results, out, args.budgets)
+            print(f"{key}: {len(proved)}/{len(problems)} in {wall:.0f} s", flush=True)
     write_outputs(results, out, args.budgets)
     return 0
 
