@@ -81,6 +81,29 @@ def parse_axioms(data: str, name: str) -> tuple[str, ...] | None:
     return None
 
 
+def check_shape(text: str, problem) -> str | None:
+    """With a known problem, the file must be exactly: the problem's header, its statement
+    (token for token: comments and layout aside), ``:=`` and the proof, with no command after
+    it (nothing at column 0 once the proof began). Returns why not, or None."""
+    try:
+        toks, head, stmt = (cheat.tokenize(t) for t in (text, problem.header, problem.statement))
+    except cheat.CheatError as e:
+        return f"malformed file: {e}"
+
+    def sig(ts):
+        return [(t.kind, t.text) for t in ts]
+
+    n, m = len(head), len(stmt)
+    if sig(toks[:n]) != sig(head) or sig(toks[n:n + 1]) != sig(stmt[:1]):
+        return "the file does not start with the problem's header"
+    rest = toks[n + m:]
+    if sig(toks[n:n + m]) != sig(stmt) or not rest or rest[0].text != ":=":
+        return f"the statement differs from problem {problem.name}'s (it must be followed by := and its proof)"
+    if any(t.col == 0 for t in rest[1:]):
+        return "nothing may follow the proof (a new command at column 0)"
+    return None
+
+
 def judge_output(stdout: str, returncode: int, name: str, line: int) -> Verdict:
     """Verdict from ``lean --json`` output, the axiom command being on 1-based ``line``."""
     messages = []
@@ -131,7 +154,8 @@ def with_axiom_command(text: str, name: str) -> tuple[str, int]:
 
 def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None) -> Verdict:
     """Check ``path`` with a fresh Lean and the axioms of ``theorem`` (default: ``problem``'s
-    name when a problem is given, else the last theorem of the file)."""
+    name when a problem is given, else the last theorem of the file). With ``problem``, the
+    file must also state exactly that problem (``check_shape``), before any Lean runs."""
     path = Path(path)
     if theorem is None and problem is not None:
         theorem = problem.name
@@ -139,7 +163,7 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return Verdict(False, f"cannot read {path}: {e}")
-    reason = scan_file(text)
+    reason = scan_file(text) or (check_shape(text, problem) if problem is not None else None)
     if reason:
         return Verdict(False, reason)
     names = declared_theorems(text)

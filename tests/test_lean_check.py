@@ -52,3 +52,78 @@ def test_axiom_report_reading():
     assert check.parse_axioms("'u' depends on axioms: [propext]", "t") is None
     assert not check.judge_output("not json\n", 0, "t", 9).accepted
     assert not check.judge_output("", 0, "t", 9).accepted
+
+
+# ---- `--problem`: the file must state exactly the problem (no Lean needed to refuse) -------
+
+def _file(tmp_path, text):
+    f = tmp_path / "t.lean"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def test_shape_accepts_the_rendered_proof():
+    assert check.check_shape(check.render_proof(PROB, ["norm_num [h]"]), PROB) is None
+    # layout and comments aside, the same tokens are the same statement
+    text = check.render_proof(PROB, ["norm_num [h]"]).replace("(x : ℝ) (h : x = 2) :\n  x + 1 = 3",
+                                                              "(x : ℝ)  -- a comment\n    (h : x = 2) : x + 1 = 3")
+    assert check.check_shape(text, PROB) is None
+
+
+@pytest.mark.parametrize("edit,why", [
+    (lambda t: t.replace("x + 1 = 3 :=", "x + 1 = 3 ∨ True :="), "statement differs"),
+    (lambda t: t.replace("(h : x = 2)", "(h : x = 2) (h' : False)"), "statement differs"),
+    (lambda t: t.replace("open Real", "open Real Nat"), "does not start with the problem's header"),
+    (lambda t: t + "\ntheorem t2 : True := trivial\n", "nothing may follow the proof"),
+    (lambda t: t.replace(" := by", ""), "statement differs"),
+])
+def test_shape_refuses_another_statement(edit, why, monkeypatch, tmp_path):
+    monkeypatch.setattr(paths, "lake", lambda: "/usr/bin/false")  # never reached: the shape refuses first
+    text = edit(check.render_proof(PROB, ["norm_num [h]"]))
+    assert why in check.check_shape(text, PROB)
+    v = check.check_file(_file(tmp_path, text), problem=PROB)
+    assert not v.accepted and why in v.reason
+
+
+def test_cli_check_compares_the_file_with_problem(tmp_path, capsys):
+    from prover.cli import main
+    problem_file = tmp_path / "t_problem.lean"
+    problem_file.write_text(f"{PROB.header}\n\n{PROB.statement} := by\n  sorry\n", encoding="utf-8")
+    other = _file(tmp_path, check.render_proof(PROB, ["norm_num [h]"]).replace("x + 1 = 3 :=", "x + 1 = 3 ∨ True :="))
+    rc = main(["check", "--backend", "lean", str(other), "--problem", str(problem_file)])
+    out = capsys.readouterr().out
+    assert rc == 1 and "statement differs" in out
+
+
+# ---- judge_output: the verdict of Lean's --json messages, case by case --------------------
+
+def _msg(line, data, severity="information"):
+    import json
+    return json.dumps({"severity": severity, "pos": {"line": line, "column": 0}, "data": data})
+
+
+REPORT = "'t' depends on axioms: [propext, Classical.choice, Quot.sound]"
+
+
+def test_judge_accepts_a_clean_report():
+    v = check.judge_output(_msg(9, REPORT) + "\n", 0, "t", 9)
+    assert v.accepted and v.axioms == ("propext", "Classical.choice", "Quot.sound")
+    assert check.judge_output(_msg(9, "'t' does not depend on any axioms") + "\n", 0, "t", 9).accepted
+
+
+@pytest.mark.parametrize("stdout,code,why", [
+    (_msg(9, "'t' depends on axioms: [propext, sorryAx]"), 0, "outside the allow-list: sorryAx"),
+    (_msg(9, "'t' depends on axioms: [propext, Classical.choice, cheat]"), 0, "outside the allow-list: cheat"),
+    (_msg(4, "declaration uses 'sorry'", "warning") + "\n" + _msg(9, REPORT), 0, "uses sorry"),
+    (_msg(4, "declaration uses `sorry`", "warning") + "\n" + _msg(9, REPORT), 0, "uses sorry"),  # v4.24 wording
+    (_msg(9, REPORT) + "\n" + _msg(10, "'t' does not depend on any axioms"), 0, "messages after the axiom report"),
+    (_msg(5, "unknown identifier 'foo'", "error") + "\n" + _msg(9, REPORT), 0, "error at line 5"),
+    (_msg(9, REPORT) + "\n" + _msg(9, "'t' does not depend on any axioms"), 0, "found 2"),
+    (_msg(9, REPORT, "warning"), 0, "severity warning"),
+    (_msg(9, "'u' depends on axioms: [propext]"), 0, "not an axiom report for t"),
+    (_msg(9, REPORT), 1, "exited with code 1"),
+    ("", 0, "found 0"),
+])
+def test_judge_rejects(stdout, code, why):
+    v = check.judge_output(stdout + "\n", code, "t", 9)
+    assert not v.accepted and why in v.reason
