@@ -105,3 +105,43 @@ def test_mix_keeps_the_corpus_fraction():
     # a corpus floor: the few proofs are repeated to keep their share
     out = mix(proofs, corpus, 0.5, seed=0, min_corpus=200)
     assert sum(p["tactic"] == "auto." for p in out) == 200 and sum(p["tactic"] == "lra." for p in out) == 200
+
+
+def test_pool_with_a_renamed_eval_statement_is_refused(tmp_path, problem_dir):
+    """Different key, same statement: only the statement comparison can catch it."""
+    from prover.loop.iterate import Experiment
+    ev = tmp_path / "eval"
+    ev.mkdir()
+    text = (problem_dir / "add_zero.v").read_text().replace("add_zero", "renamed_zero")
+    (ev / "renamed_zero.v").write_text(text.replace("forall n : nat, n + 0 = n", "forall n : nat,\n   n + 0 = n"))
+    cfg = IterateConfig(name="leak2", pool=[{"problems": str(problem_dir), "split": None}],
+                        eval_split=None, eval_problems=str(ev))
+    exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    with pytest.raises(LeakError, match="add_zero"):
+        exp.load_sets()
+
+
+def test_statement_signature_ignores_the_name_and_layout():
+    from prover.loop.iterate import statement_signature
+    a = Problem(name="a", split="valid", backend="coq", header="", statement="Theorem a (x : nat) : x = x.")
+    b = Problem(name="b2", split="test", backend="coq", header="", statement="Theorem  b2 (x : nat) :\n  x = x.")
+    c = Problem(name="c", split="test", backend="coq", header="", statement="Theorem c (x : nat) : x = x + 0.")
+    assert statement_signature(a) == statement_signature(b) != statement_signature(c)
+
+
+def test_corpus_pairs_of_an_eval_statement_are_left_out():
+    from prover.loop.iterate import firewall_corpus
+    pairs = [
+        {"file": "A.v", "theorem": "fine", "step": 0, "goals": "⊢ 1 = 1", "tactic": "reflexivity."},
+        {"file": "B.v", "theorem": "copy", "step": 0, "goals": "x : R\nh : 2 * x = 4\n⊢ x = 2", "tactic": "intros."},
+        {"file": "B.v", "theorem": "copy", "step": 1, "goals": "x : R\n⊢ x = 2", "tactic": "lra."},
+        {"file": "C.v", "theorem": "mathd_algebra_10", "step": 0, "goals": "⊢ 2 = 2", "tactic": "reflexivity."},
+    ]
+    kept, dropped = firewall_corpus(pairs, {"mathd_algebra_10"}, {"x : R\nh : 2 * x = 4\n⊢  x = 2"})
+    assert [p["theorem"] for p in kept] == ["fine"] and dropped == 2
+
+
+def test_root_goals_of_searched_eval_problems(db):
+    _attempt(db, "test/t", 4, policy="menu-baseline")
+    _attempt(db, "valid/a", 4)
+    assert db.root_goals({"test/t"}) == {"⊢ goal of test/t"}

@@ -301,6 +301,18 @@ class ProofDB:
         return rows[0] if rows else None
 
     @_guarded
+    def root_goals(self, keys: Iterable[str]) -> set[str]:
+        """The root goal text of every searched problem among ``keys``."""
+        keys = list(keys)
+        out: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = self._query("select distinct n.goals from nodes n join attempts a on a.id = n.attempt_id "
+                               f"where n.depth = 0 and a.problem in ({', '.join('?' * len(chunk))})", chunk)
+            out |= {r["goals"] for r in rows}
+        return out
+
+    @_guarded
     def failure_rows(self) -> list[dict]:
         """Every stored failure (the failure cache's rows); none in a database made before it."""
         if "failures" not in self.db.table_names():

@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -203,6 +204,26 @@ def source_counts(data: list[dict]) -> dict[str, int]:
     return {s: len(v) for s, v in seen.items()}
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def statement_signature(problem) -> str:
+    """A problem's statement with its own name blanked out and whitespace normalised: a pool
+    problem that renames an evaluation problem has the same signature."""
+    return _norm(re.sub(rf"(?<![\w']){re.escape(problem.name)}(?![\w'])", "_", problem.statement))
+
+
+def firewall_corpus(pairs: list[dict], eval_names: set[str], eval_goals: set[str]) -> tuple[list[dict], int]:
+    """The corpus without every pair of a traced theorem that is an evaluation problem: named
+    like one, or whose first goal is an evaluation problem's root goal (whitespace aside).
+    Returns (kept pairs, theorems dropped)."""
+    goals = {_norm(g) for g in eval_goals}
+    bad = {(p.get("file"), p.get("theorem")) for p in pairs
+           if p.get("theorem") in eval_names or (not p.get("step") and _norm(p.get("goals", "")) in goals)}
+    return [p for p in pairs if (p.get("file"), p.get("theorem")) not in bad], len(bad)
+
+
 def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int,
         min_corpus: int = 0) -> list[dict]:
     """Proof pairs and corpus pairs, the corpus making up ``fraction`` of the result.
@@ -277,8 +298,8 @@ class Experiment:
         evalp = evalp[:c.eval_limit] if c.eval_limit else evalp
         eval_keys = {p.key for p in evalp}
         overlap = {p.key for p in pool} & eval_keys
-        statements = {p.statement for p in evalp}
-        overlap |= {p.key for p in pool if p.statement in statements}
+        statements = {statement_signature(p) for p in evalp}  # a renamed copy is the same problem
+        overlap |= {p.key for p in pool if statement_signature(p) in statements}
         if overlap:
             raise LeakError(f"training pool contains evaluation problems: {sorted(overlap)[:5]}")
         return pool, evalp
@@ -338,7 +359,10 @@ class Experiment:
                 from prover.selfplay import hindsight
                 proof_pairs = with_share(proof_pairs, hindsight.pairs(self.db, eval_keys),
                                          self.selfplay.hindsight_share, self.cfg.seed + r)
-            corpus = self.corpus_pairs()
+            corpus, dropped = firewall_corpus(self.corpus_pairs(), {k.split("/")[-1] for k in eval_keys},
+                                              self.db.root_goals(eval_keys))
+            if dropped:
+                self.log(f"round {r}: {dropped} corpus theorems state an evaluation problem: left out")
             if r == 0:
                 rng = random.Random(self.cfg.seed)
                 if self.cfg.max_corpus_pairs and len(corpus) > self.cfg.max_corpus_pairs:
