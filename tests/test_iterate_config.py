@@ -61,3 +61,40 @@ def test_bootstrap_policy_is_checked(tmp_path):
     bad.write_text(json.dumps({"name": "x", "bootstrap_policy": "oracle"}))
     with pytest.raises(ConfigError, match="bad.json: bootstrap_policy must be menu or menu\\+hyps"):
         IterateConfig.load(bad)
+
+
+def test_a_second_run_on_the_same_directory_is_refused(tmp_path):
+    import subprocess
+    import sys
+    cfg = IterateConfig.load(CONFIGS / "tiny.json")
+    first = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    with pytest.raises(ConfigError, match="another `prover iterate` is running on this run directory"):
+        Experiment(cfg, root=tmp_path / "runs", progress=False)
+    # the same from another process: one line (error: ...), exit 2
+    code = ("import sys; from pathlib import Path; from prover.cli.common import die; "
+            "from prover.loop.iterate import ConfigError, Experiment, IterateConfig\n"
+            f"cfg = IterateConfig.load({str(CONFIGS / 'tiny.json')!r})\n"
+            f"try:\n    Experiment(cfg, root=Path({str(tmp_path / 'runs')!r}), progress=False)\n"
+            "except ConfigError as e:\n    sys.exit(die(str(e)))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "another `prover iterate` is running" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    first.close()
+    again = Experiment(cfg, root=tmp_path / "runs", progress=False)  # released: the run can resume
+    again.close()
+
+
+@pytest.mark.parametrize("key,value,why", [
+    ("rounds", "three", "rounds must be an int, not str"),
+    ("workers", 1.5, "workers must be an int, not float"),
+    ("corpus_fraction", "half", "corpus_fraction must be a number, not str"),
+    ("pool", {"split": "valid"}, "pool must be a list, not dict"),
+    ("search", [], "search must be a dict, not list"),
+    ("eval_limit", "10", "eval_limit must be an int or null, not str"),
+    ("rounds", True, "rounds must be an int, not bool"),
+])
+def test_a_config_value_of_the_wrong_type_is_one_line(tmp_path, key, value, why):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({key: value}))
+    with pytest.raises(ConfigError, match=why):
+        IterateConfig.load(bad)

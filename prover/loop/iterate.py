@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import re
 import sys
@@ -63,6 +64,23 @@ class LeakError(RuntimeError):
 
 class ConfigError(ValueError):
     pass
+
+
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,),
+          "dict": (dict,), "None": (type(None),)}
+
+
+def _wrong_type(annotation, value) -> str | None:
+    """What a config value of this field must be, when it is not (None when it fits or the
+    annotation is not a plain one)."""
+    names = [a.strip().split("[")[0] for a in str(annotation).split("|")]
+    if not all(n in _TYPES for n in names):
+        return None
+    allowed = tuple(t for n in names for t in _TYPES[n])
+    if isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed):
+        return None
+    return " or ".join("null" if n == "None" else ("a number" if n == "float" else f"a{'n' if n == 'int' else ''} {n}")
+                       for n in names)
 
 
 @dataclass
@@ -110,6 +128,10 @@ class IterateConfig:
         unknown = set(d) - known
         if unknown:
             raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}")
+        for key, value in d.items():
+            why = _wrong_type(cls.__dataclass_fields__[key].type, value)
+            if why:
+                raise ConfigError(f"{path}: {key} must be {why}, not {type(value).__name__} {value!r}"[:300])
         cfg = cls(**d)
         if cfg.bootstrap_policy not in NAMED or PolicySpec.named(cfg.bootstrap_policy).needs_model:
             raise ConfigError(f"{path}: bootstrap_policy must be menu or menu+hyps, not {cfg.bootstrap_policy!r}")
@@ -245,12 +267,33 @@ def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int,
 
 
 # ------------------------------------------------------------------------- the experiment
+def lock_run_dir(path: Path):
+    """An exclusive lock on ``path/run.lock`` for this process's lifetime (the kernel drops it
+    when the process ends, killed or not); a second run on the same directory gets one line."""
+    import fcntl
+    fh = open(path / "run.lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise ConfigError(f"{path}: another `prover iterate` is running on this run directory (pid {holder}); "
+                          f"wait for it, or stop it, then run again to resume") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
 class Experiment:
     def __init__(self, cfg: IterateConfig, root: Path = RUNS, progress: bool = True):
         from prover.db import ProofDB
         self.cfg, self.progress = cfg, progress
         self.dir = Path(root) / cfg.name
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = lock_run_dir(self.dir)  # one `prover iterate` per run directory
         self.db = ProofDB(self.dir / "proofs.db")
         self.state_path = self.dir / "state.json"
         self.state = json.loads(self.state_path.read_text()) if self.state_path.exists() else {"done": {}}
@@ -262,6 +305,13 @@ class Experiment:
         self.budget = BudgetPolicy(**cfg.budget)
         from prover.selfplay import SelfPlayConfig
         self.selfplay = SelfPlayConfig.from_dict(cfg.selfplay)
+
+    def close(self) -> None:
+        """Close the database and release the run directory's lock."""
+        self.db.close()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     # -- bookkeeping ------------------------------------------------------------------
     def _save(self):
