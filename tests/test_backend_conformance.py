@@ -110,6 +110,17 @@ def test_parse_problem_and_malformed_file(case, problem, tmp_path):
     assert "bad." in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("content", [b"", b"   \n\n", b"Theorem t : True.\n\xff\xfe\x00 broken\n"],
+                         ids=["empty", "blank", "not-utf8"])
+def test_empty_or_undecodable_problem_file_is_one_line(case, content, tmp_path):
+    b = backends.get(case.name)
+    bad = tmp_path / ("odd.v" if case.name == "coq" else "odd.lean")
+    bad.write_bytes(content)
+    with pytest.raises(ProblemError) as e:
+        b.parse_problem(bad)
+    assert "odd." in str(e.value) and "\n" not in str(e.value)
+
+
 def test_load_problems_from_its_dataset(case):
     from prover.paths import dataset
     b = backends.get(case.name)
