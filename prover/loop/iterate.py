@@ -468,6 +468,8 @@ class Experiment:
                             desc="menu baseline (eval)")
             self.mark("baseline", {"seconds": s.seconds})
         baseline = len(self.proved_keys(eval_keys, "menu-baseline"))
+        if self.all_rows():  # a resumed run: the outputs agree with the database before anything else
+            self.write_outputs(self.all_rows(), baseline)
         if c.bootstrap_menu_expansions and not self.done("bootstrap"):
             s = self.search(pool, "menu", 0, PolicySpec.named(c.bootstrap_policy),
                             expansions=c.bootstrap_menu_expansions, desc="menu seed (pool)")
@@ -653,10 +655,14 @@ class Experiment:
                 for r in self.db.rounds(self.run_id)]
 
     def write_outputs(self, rows: list[dict], baseline: int):
-        with (self.dir / "rounds.csv").open("w", newline="") as f:
+        """rounds.csv and progress.png from the database's rounds, each written whole (a kill
+        mid-write leaves the previous file, and the next start rewrites both)."""
+        tmp = self.dir / "rounds.csv.tmp"
+        with tmp.open("w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=ROUND_FIELDS, extrasaction="ignore")
             w.writeheader()
             w.writerows(rows)
+        os.replace(tmp, self.dir / "rounds.csv")
         plot_progress(rows, baseline, self.dir / "progress.png", self.cfg.name)
 
 
