@@ -98,3 +98,51 @@ def test_honest_proof_accepted_with_reals_axioms(problem_dir, tmp_path, coq_avai
     v = check_file(f, problem=p)
     assert v.accepted, v.reason
     assert "ClassicalDedekindReals.sig_forall_dec" in v.axioms
+
+
+# Every way the Coq reference manual offers to skip or weaken a check, in a file of its own
+# (no problem given: Print Assumptions alone must catch it), each with the reason it gets.
+MANUAL_CHEATS = {
+    "bypass_guard": ("#[bypass_check(guard)] Fixpoint bad (n : nat) : False := bad n.\n"
+                     "Theorem t : 1 = 2.\nProof. destruct (bad 0). Qed.\n", "assumed to be guarded"),
+    "local_unset_guard": ("Local Unset Guard Checking.\nFixpoint bad (n : nat) : False := bad n.\n"
+                          "Theorem t : 1 = 2.\nProof. destruct (bad 0). Qed.\n", "assumed to be guarded"),
+    "bypass_positivity": ("#[bypass_check(positivity)] Inductive D := mk : (D -> False) -> D.\n"
+                          "Definition f (d : D) : False := match d with mk g => g d end.\n"
+                          "Theorem t : 1 = 2.\nProof. destruct (f (mk f)). Qed.\n", "assumed to be positive"),
+    "unset_positivity": ("Unset Positivity Checking.\nInductive D := mk : (D -> False) -> D.\n"
+                         "Set Positivity Checking.\nDefinition f (d : D) : False := match d with mk g => g d end.\n"
+                         "Theorem t : 1 = 2.\nProof. destruct (f (mk f)). Qed.\n", "assumed to be positive"),
+    "unset_universe_checking": ("Unset Universe Checking.\nDefinition T := Type : Type.\nSet Universe Checking.\n"
+                                "Theorem t : 1 = 1.\nProof. pose T. reflexivity. Qed.\n", "unsafe hierarchy"),
+    "program_admit_obligations": ("Require Import Program.\nProgram Definition c : False := _.\nAdmit Obligations.\n"
+                                  "Theorem t : 1 = 2.\nProof. destruct c. Qed.\n", "c_obligation_1"),
+    "declare_module": ("Module Type T. Parameter cheat : False. End T.\nDeclare Module M : T.\n"
+                       "Theorem t : 1 = 2.\nProof. destruct M.cheat. Qed.\n", "M.cheat"),
+    "instance_admitted": ("Class C := { c : False }.\nInstance i : C.\nAdmitted.\n"
+                          "Theorem t : 1 = 2.\nProof. destruct c. Qed.\n", "Cand.i"),
+    "axiom_behind_a_definition": ("Axiom ax : False.\nDefinition cheat : False := ax.\n"
+                                  "Theorem t : 1 = 2.\nProof. destruct cheat. Qed.\n", "Cand.ax"),
+    "ltac_admit": ("Ltac a := admit.\nTheorem t : 1 = 2.\nProof. a. Admitted.\n", "Cand.t"),
+    "functor_parameter": ("Module Type T. Parameter cheat : False. End T.\n"
+                          "Module F (X : T). Theorem t : 1 = 2. Proof. destruct X.cheat. Qed. End F.\n", "not found"),
+    "imposter_allowed_name": ("Module FunctionalExtensionality. Axiom functional_extensionality_dep : False. "
+                              "End FunctionalExtensionality.\nTheorem t : 1 = 2.\n"
+                              "Proof. destruct FunctionalExtensionality.functional_extensionality_dep. Qed.\n",
+                              "Cand.FunctionalExtensionality"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MANUAL_CHEATS))
+def test_every_manual_way_to_weaken_a_check_is_rejected(name, tmp_path, coq_available):
+    body, why = MANUAL_CHEATS[name]
+    v = check_file(write(tmp_path / f"{name}.v", body), "t")
+    assert not v.accepted and why in v.reason, v.reason
+
+
+def test_a_section_variable_changes_the_statement_and_is_refused_with_the_problem(tmp_path, coq_available):
+    p = parse_file(write(tmp_path / "p" / "t.v", "Theorem t : 1 = 2.\nProof.\nAdmitted.\n"))
+    f = write(tmp_path / "t.v", "Section S.\nVariable cheat : False.\nTheorem t : 1 = 2.\n"
+                                "Proof. destruct cheat. Qed.\nEnd S.\n")
+    v = check_file(f, problem=p)  # without the problem, t is the true `False -> 1 = 2`
+    assert not v.accepted and ("statement" in v.reason or "header" in v.reason), v.reason
