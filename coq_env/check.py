@@ -118,10 +118,53 @@ def check_shape(text: str, problem) -> str | None:
     return None
 
 
-def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None) -> Verdict:
+ALLOWED_QUALIFIED = frozenset({
+    "Coq.Reals.ClassicalDedekindReals.sig_forall_dec", "Coq.Reals.ClassicalDedekindReals.sig_not_dec",
+    "Coq.Logic.FunctionalExtensionality.functional_extensionality_dep", "Coq.Logic.Classical_Prop.classic",
+})
+_COQCHK_SECTIONS = ("Constants/Inductives relying on type-in-type", "Constants/Inductives relying on unsafe",
+                    "Inductives whose positivity is assumed")
+
+
+def coqchk_verdict(output: str, returncode: int) -> Verdict:
+    """The verdict of ``coqchk -o``'s context summary: it re-checks the compiled file and every
+    library it loads with the kernel alone; every axiom of that context must be on the
+    allow-list (fully qualified; Interval's primitive specifications under Coq's own modules),
+    and nothing may rely on type-in-type, unsafe fixpoints or assumed positivity."""
+    if returncode != 0:
+        return Verdict(False, f"coqchk rejects the compiled file: {_first_error(output)}")
+    if "CONTEXT SUMMARY" not in output:
+        return Verdict(False, "coqchk printed no context summary")
+    summary = output[output.index("CONTEXT SUMMARY"):]
+    axioms, section = [], None
+    for line in summary.splitlines():
+        if line.startswith("* "):
+            section = line[2:].rstrip(": ").strip()
+            rest = line.split(":", 1)[1].strip() if ":" in line else ""
+            if section.startswith(_COQCHK_SECTIONS) and rest and rest != "<none>":
+                return Verdict(False, f"coqchk: {line[2:].strip()}")
+            continue
+        item = line.strip()
+        if not item or item == "<none>":
+            continue
+        if section == "Axioms":
+            axioms.append(item.split(" ")[0])
+        elif section and section.startswith(_COQCHK_SECTIONS):
+            return Verdict(False, f"coqchk: {section}: {item}")
+    primitive = tuple("Coq." + x for x in ("Numbers.Cyclic.Int63.", "Floats.")) + ALLOWED_PREFIXES
+    bad = [a for a in axioms if a not in ALLOWED_QUALIFIED and not a.startswith(primitive)]
+    if bad:
+        return Verdict(False, "coqchk: axioms outside the allow-list: " + "; ".join(bad), tuple(axioms))
+    return Verdict(True, "", tuple(axioms))
+
+
+def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None,
+               second_opinion: bool = False) -> Verdict:
     """Compile ``path`` with a fresh coqc and check the axioms of ``theorem`` (default: the
     theorem named like the file, else the last one). With ``problem``, the file must also
-    state exactly that problem (see ``check_shape``)."""
+    state exactly that problem (see ``check_shape``). With ``second_opinion``, ``coqchk``
+    re-checks the compiled file independently of coqc (``coqchk_verdict``; it re-checks
+    every library the file loads, so it takes about 40 s for a file that loads Reals)."""
     path = Path(path)
     if not shutil.which("coqc"):
         return Verdict(False, "coqc not found: install Coq (apt-get install coq libcoq-coquelicot)")
@@ -157,6 +200,18 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
             return Verdict(False, f"Print Assumptions did not finish within {timeout:.0f}s")
         if r.returncode != 0:
             return Verdict(False, f"theorem {name} not found: {_first_error(r.stdout + r.stderr)}")
+        second = None
+        if second_opinion:
+            if not shutil.which("coqchk"):
+                return Verdict(False, "coqchk not found (it comes with the coq package)")
+            try:
+                c = subprocess.run(["coqchk", "-silent", "-o", "-Q", tmp, "PCheck", "PCheck.Cand"], cwd=tmp,
+                                   capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return Verdict(False, f"coqchk did not finish within {timeout:.0f}s")
+            second = coqchk_verdict(c.stdout + c.stderr, c.returncode)
+    if second is not None and not second.accepted:
+        return second
     entries = parse_assumptions(r.stdout)
     bad = [e for e in entries if e not in ALLOWED_AXIOMS and not e.startswith(ALLOWED_PREFIXES)]
     if bad:

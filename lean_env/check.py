@@ -152,10 +152,13 @@ def with_axiom_command(text: str, name: str) -> tuple[str, int]:
     return body + f"#print axioms {name}\n", body.count("\n") + 1
 
 
-def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None) -> Verdict:
+def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem=None,
+               second_opinion: bool = False) -> Verdict:
     """Check ``path`` with a fresh Lean and the axioms of ``theorem`` (default: ``problem``'s
     name when a problem is given, else the last theorem of the file). With ``problem``, the
     file must also state exactly that problem (``check_shape``), before any Lean runs."""
+    if second_opinion:
+        raise ValueError("the lean backend has no second-opinion checker here (lean4checker is not set up)")
     path = Path(path)
     if theorem is None and problem is not None:
         theorem = problem.name

@@ -84,8 +84,12 @@ class Backend(abc.ABC):
         return self.module("problems").parse_file(path)
 
     # -- the verdict ---------------------------------------------------------------------
-    def check_file(self, path, theorem: str | None = None, timeout: float = 300.0, problem=None):
-        return self.module("check").check_file(path, theorem=theorem, timeout=timeout, problem=problem)
+    def check_file(self, path, theorem: str | None = None, timeout: float = 300.0, problem=None,
+                   second_opinion: bool = False):
+        """The fresh-process verdict on a file; ``second_opinion``: also the backend's
+        independent kernel checker (Coq: coqchk), ValueError where it has none."""
+        kw = {"second_opinion": True} if second_opinion else {}
+        return self.module("check").check_file(path, theorem=theorem, timeout=timeout, problem=problem, **kw)
 
     def check_proof(self, problem, proof: Sequence[str], timeout: float = 300.0):
         return self.module("check").check_proof(problem, proof, timeout=timeout)

@@ -146,3 +146,25 @@ def test_a_section_variable_changes_the_statement_and_is_refused_with_the_proble
                                 "Proof. destruct cheat. Qed.\nEnd S.\n")
     v = check_file(f, problem=p)  # without the problem, t is the true `False -> 1 = 2`
     assert not v.accepted and ("statement" in v.reason or "header" in v.reason), v.reason
+
+
+def test_coqchk_second_opinion(tmp_path, coq_available):
+    honest = write(tmp_path / "h.v", "Theorem t : 1 + 1 = 2.\nProof. reflexivity. Qed.\n")
+    v = check_file(honest, "t", second_opinion=True)
+    assert v.accepted, v.reason
+    bad = write(tmp_path / "b.v", MANUAL_CHEATS["bypass_guard"][0])
+    v = check_file(bad, "t", second_opinion=True)
+    assert not v.accepted and "coqchk" in v.reason and "bad" in v.reason
+
+
+def test_coqchk_summary_reading():
+    from coq_env.check import coqchk_verdict
+    ok = ("CONTEXT SUMMARY\n===============\n\n* Theory: Set is predicative\n  \n* Axioms:\n"
+          "    Coq.Logic.Classical_Prop.classic\n  \n* Constants/Inductives relying on type-in-type: <none>\n"
+          "  \n* Constants/Inductives relying on unsafe (co)fixpoints: <none>\n  \n"
+          "* Inductives whose positivity is assumed: <none>\n")
+    assert coqchk_verdict(ok, 0).accepted
+    assert "outside the allow-list" in coqchk_verdict(ok.replace("Classical_Prop.classic", "Cand.cheat"), 0).reason
+    unsafe = ok.replace("relying on unsafe (co)fixpoints: <none>", "relying on unsafe (co)fixpoints:\n    PCheck.Cand.bad")
+    assert not coqchk_verdict(unsafe, 0).accepted
+    assert not coqchk_verdict(ok, 1).accepted and not coqchk_verdict("", 0).accepted

@@ -21,7 +21,11 @@ def cmd_check(args) -> int:
             problem = backend.parse_problem(args.problem)
         except ProblemError as e:
             return die(str(e))
-    v = backend.check_file(args.file, theorem=args.theorem, timeout=args.timeout, problem=problem)
+    try:
+        v = backend.check_file(args.file, theorem=args.theorem, timeout=args.timeout, problem=problem,
+                               second_opinion=args.second_opinion)
+    except ValueError as e:
+        return die(str(e))
     print(v.line())
     return 0 if v.accepted else 1
 
@@ -63,6 +67,9 @@ def register(sub) -> None:
     c.add_argument("--theorem", default=None, help="theorem name (default: named like the file, else the last)")
     c.add_argument("--problem", default=None, help="problem file: the proof file must state exactly this problem")
     c.add_argument("--timeout", type=float, default=300.0)
+    c.add_argument("--second-opinion", action="store_true",
+                   help="also re-check the compiled file with the backend's independent kernel checker "
+                        "(Coq: coqchk, about 40 s for a file that loads Reals)")
     c.set_defaults(func=cmd_check)
 
     p = sub.add_parser("prove", help="the floor: a fixed automation menu at each problem's root")
