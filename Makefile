@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(PY) -m pytest -q -ra
+	@echo "the Lean tests again, on the REPL recorded at v4.24.0 (the toolchain miniF2F-lean4 pins):"
+	PROVER_LEAN_TRANSCRIPTS=v4.24.0 $(PY) -m pytest -q -ra tests/test_lean_*.py tests/test_backend_conformance.py
 
 test-full: setup
 	PROVER_FULL=1 $(PY) -m pytest -q -ra

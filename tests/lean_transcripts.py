@@ -9,12 +9,20 @@ skipped by the REPL and produce no answer. Answers are the JSON objects of the
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from prover.paths import dataset
 
-TRANSCRIPTS = dataset("lean-repl-transcripts") / "test"
+# The two recorded sets (../shared/data): the REPL at Lean v4.33 (default) and at v4.24.0, the
+# toolchain miniF2F-lean4 pins. PROVER_LEAN_TRANSCRIPTS=v4.24.0 runs the Lean tests on the
+# second (`make test` runs them on both).
+SETS = {"v4.33": "lean-repl-transcripts", "v4.24.0": "lean-repl-transcripts-v4.24.0"}
+SET = os.environ.get("PROVER_LEAN_TRANSCRIPTS", "v4.33")
+if SET not in SETS:
+    raise ValueError(f"PROVER_LEAN_TRANSCRIPTS={SET!r}: expected one of {', '.join(SETS)}")
+TRANSCRIPTS = dataset(SETS[SET]) / "test"
 
 
 def split_requests(text: str) -> list[dict]:

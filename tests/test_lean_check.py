@@ -115,7 +115,7 @@ def test_judge_accepts_a_clean_report():
     (_msg(9, "'t' depends on axioms: [propext, sorryAx]"), 0, "outside the allow-list: sorryAx"),
     (_msg(9, "'t' depends on axioms: [propext, Classical.choice, cheat]"), 0, "outside the allow-list: cheat"),
     (_msg(4, "declaration uses 'sorry'", "warning") + "\n" + _msg(9, REPORT), 0, "uses sorry"),
-    (_msg(4, "declaration uses `sorry`", "warning") + "\n" + _msg(9, REPORT), 0, "uses sorry"),  # v4.24 wording
+    (_msg(4, "declaration uses `sorry`", "warning") + "\n" + _msg(9, REPORT), 0, "uses sorry"),  # v4.33 wording
     (_msg(9, REPORT) + "\n" + _msg(10, "'t' does not depend on any axioms"), 0, "messages after the axiom report"),
     (_msg(5, "unknown identifier 'foo'", "error") + "\n" + _msg(9, REPORT), 0, "error at line 5"),
     (_msg(9, REPORT) + "\n" + _msg(9, "'t' does not depend on any axioms"), 0, "found 2"),

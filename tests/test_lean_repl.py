@@ -70,7 +70,9 @@ def test_proof_branching_values():
     assert cmd.env == 0 and cmd.sorries[0].proof_state == 0
     assert cmd.sorries[0].goal == "p q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ p ∧ r"
     assert cmd.sorries[0].pos == Pos(1, 75) and cmd.sorries[0].end_pos == Pos(1, 80)
-    assert cmd.messages[0].severity == "warning" and cmd.messages[0].data == "declaration uses `sorry`"
+    # the wording differs between the recorded REPL versions (v4.33: `sorry`, v4.24.0: 'sorry')
+    assert cmd.messages[0].severity == "warning"
+    assert cmd.messages[0].data in ("declaration uses `sorry`", "declaration uses 'sorry'")
     assert cmd.messages[0].pos == Pos(1, 8) and cmd.errors == ()
     assert s1.proof_state == 1 and s1.proof_status == "Incomplete: open goals remain"
     assert s1.goals == ("case left\np q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ p",
@@ -113,7 +115,8 @@ def test_mathlib_transcript_values():
     assert steps[0][2] == CommandResponse(env=0)
     done = steps[2][2]
     assert done.completed and done.messages[0].severity == "info"
-    assert done.messages[0].data == "Try this:\n  [apply] exact Nat.one_pos"
+    assert done.messages[0].data in ("Try this:\n  [apply] exact Nat.one_pos",  # v4.33
+                                     "Try this:\n  exact Nat.one_pos")           # v4.24.0
     assert steps[4][2] == ErrorResponse(
         "Lean error:\n`exact?` could not close the goal. Try `apply?` to see partial suggestions.")
     on_goal = replay("Mathlib/test/on_goal")[2][2]
