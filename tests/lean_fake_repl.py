@@ -3,7 +3,9 @@
 It reads requests the way the REPL does (lines up to a blank line), checks each one
 against the next recorded request (same JSON value) and writes the recorded answer
 verbatim followed by a blank line. It knows nothing of Lean: a request that differs
-from the recording makes it exit with code 2 and say so on stderr.
+from the recording makes it exit with code 2 and say so on stderr. With ``--keyed`` it
+answers any recorded request in any order (a search branches: it tries the recorded
+tactics of one proof state, then another's), still only with Lean's recorded answers.
 
 Fault injection for the driver's recovery paths (each fires in the first process only,
 using ``--marker`` as the "already fired" flag): ``--hang-at N`` sleeps instead of
@@ -45,6 +47,9 @@ def main() -> int:
     ap.add_argument("--marker")
     ap.add_argument("--allocate-mb", type=int, default=0)
     ap.add_argument("--noise", action="store_true")
+    ap.add_argument("--keyed", action="store_true",
+                    help="answer any recorded request, in any order, keyed by its JSON (a command, or a proof "
+                         "state and tactic): what a search that branches needs; an unrecorded one still exits 2")
     args = ap.parse_args()
     tr = load(args.base)
     answers = tr.answers or []
@@ -59,6 +64,15 @@ def main() -> int:
         if query is None:
             return 0
         got = json.loads(query, strict=False)
+        if args.keyed:
+            key = json.dumps(got, sort_keys=True, ensure_ascii=False)
+            recorded = {json.dumps(r, sort_keys=True, ensure_ascii=False): a for r, a in zip(tr.requests, answers)}
+            if key not in recorded:
+                print(f"stand-in: no recorded answer for {query}", file=sys.stderr, flush=True)
+                return 2
+            sys.stdout.write(recorded[key][1] + "\n\n")
+            sys.stdout.flush()
+            continue
         if k >= len(tr.requests) or k >= len(answers):
             print(f"stand-in: request {k} beyond the recording: {query}", file=sys.stderr, flush=True)
             return 2

@@ -129,3 +129,52 @@ def test_unknown_state_and_no_lean(monkeypatch):
         with pytest.raises(EnvError):
             env.apply(State(()), "rfl")
         assert isinstance(env.apply(root, "sorry"), TacticError)
+
+
+class RecordedPolicy:
+    """Proposes, at each state, the tactics the transcript applied to it (found by the goals
+    Lean answered): the search has to choose and backtrack, and every request it makes has a
+    recorded answer (a test double for the policy, never for Lean)."""
+
+    name, default_k = "recorded", None
+
+    def __init__(self, base: str, env):
+        from prover.policy.base import Candidate
+        self.Candidate, self.env = Candidate, env
+        tr = T.load(base)
+        goals_of = {}
+        for req, ans in tr.paired:
+            if "cmd" in req:
+                for s in ans.get("sorries", []):
+                    goals_of[s["proofState"]] = (s["goal"],)
+            elif "proofState" in ans:
+                goals_of[ans["proofState"]] = tuple(ans.get("goals", []))
+        self.table = {}
+        for req, _ in tr.paired:
+            if "tactic" in req and req["proofState"] in goals_of:
+                self.table.setdefault(goals_of[req["proofState"]], []).append(req["tactic"])
+
+    def propose(self, states, k=None):
+        # recorded order reversed (the stand-in must answer out of order), and the first
+        # recorded tactic scored best (the search expands it first: at proof_step's root, the
+        # dead end)
+        return [[self.Candidate(t, -float(i)) for i, t in reversed(list(enumerate(ts)))]
+                for ts in (self.table.get(tuple(self.env.raw_goals(st)), []) for st in states)]
+
+
+def test_best_first_search_on_the_lean_env_finds_the_recorded_proof():
+    """A real BestFirstSearch over LeanEnv and the keyed stand-in: at the root the recording
+    has a dead end (`apply Int.natAbs`: ⊢ Int, nothing recorded after it) and the way on
+    (`have t : Nat := 42`, then `exact t`); the policy offers the dead end first."""
+    from lean_fixtures import fake_env as make
+    from prover.search import BestFirstSearch, SearchConfig
+    with make("proof_step", "--keyed") as env:
+        policy = RecordedPolicy("proof_step", env)
+        res = BestFirstSearch(env, policy, SearchConfig(max_expansions=8, tactic_timeout=20)).run(
+            problem("def f : Nat", name="f"))
+    assert res.outcome == "proved" and res.proof == ["have t : Nat := 42", "exact t"]
+    tried = [(e.src == res.root, e.tactic, e.outcome.value) for e in res.edges]
+    assert tried[:2] == [(True, "have t : Nat := 42", "new"), (True, "apply Int.natAbs", "new")]  # out of order
+    dead = next(n for n in res.nodes.values() if n.tactic == "apply Int.natAbs")
+    assert dead.expanded and dead.status.value == "failed"   # expanded first, found dead, left
+    assert res.expansions == 3
