@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_speed.py
 	$(PY) bench/bench_ray.py
+	$(PY) bench/bench_cheats.py
 	$(PY) bench/bench_model.py
 	$(PY) bench/bench_retrieval.py
 
