@@ -1,7 +1,8 @@
 """Browse a proof database in the web browser with datasette (``make browse DB=...``).
 
 Datasette gets the project's table descriptions and canned queries
-(``data/datasette/metadata.json``). Canned queries belong to a database name, which
+(``data/datasette/metadata.json``) and the project's pages (``prover/datasette_plugins``: the
+run, each problem, each attempt's search tree drawn, each state). Canned queries belong to a database name, which
 datasette takes from the file name, so the metadata is re-keyed for the file served.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from prover.db import DBError, ProofDB
 
 METADATA = Path(__file__).resolve().parent.parent / "data" / "datasette" / "metadata.json"
+PLUGINS = Path(__file__).resolve().parent / "datasette_plugins"  # the run, problem, attempt and state pages
 TEMPLATE_NAME = "proofs"  # the database key used in METADATA
 
 
@@ -47,10 +49,12 @@ def serve(db_path: str | Path, port: int | None = None, host: str = "127.0.0.1",
     """
     port = port or free_port(host)
     command = [sys.executable, "-m", "datasette", str(db_path),
-               "--metadata", str(metadata_for(db_path)), "-h", host, "-p", str(port)]
+               "--metadata", str(metadata_for(db_path)), "--plugins-dir", str(PLUGINS),
+               "-h", host, "-p", str(port)]
     proc = subprocess.Popen(command, **popen_kwargs)
     proc.port = port
     proc.url = f"http://{host}:{port}/"
+    proc.pages = f"http://{host}:{port}/-/prover/run"
     return proc
 
 
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     proc = serve(args.db, port=args.port, host=args.host)
-    print(f"datasette: {proc.url}  (Ctrl-C stops it)", file=sys.stderr)
+    print(f"datasette: {proc.url}  the run: {proc.pages}  (Ctrl-C stops it)", file=sys.stderr)
     try:
         return proc.wait()
     except KeyboardInterrupt:
