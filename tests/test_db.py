@@ -444,3 +444,33 @@ def test_datasette_serves_db(filled, tmp_path, name):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_full_disk_mid_run_is_one_error_and_loses_nothing(coq_available, tmp_path):
+    """SQLite's page limit stands in for a full disk (the same SQLITE_FULL error): the run stops
+    with one DBError line, the attempts written before are intact, and a resume completes."""
+    from coq_env.problems import parse_file
+    from prover.db import DBError, ProofDB
+    from prover.policy import PolicySpec
+    from prover.search import SearchConfig
+    from prover.search.runner import run_search
+    from tests.conftest import write
+    # the first is proved at once; the others fail with trees of many error messages (big rows)
+    probs = [parse_file(write(tmp_path / "p" / "z0.v", "Theorem z0 (n : nat) : n + 0 = n.\nProof.\nAdmitted.\n"))]
+    probs += [parse_file(write(tmp_path / "p" / f"z{i}.v", f"Theorem z{i} (n : nat) : n * n = n + {i}.\n"
+                                                          f"Proof.\nAdmitted.\n")) for i in range(1, 4)]
+    spec, cfg = PolicySpec(sources=("menu",)), SearchConfig(max_expansions=2, tactic_timeout=5)
+    db = ProofDB(tmp_path / "proofs.db")
+    run_search(probs[:1], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False)
+    pages = db.db.execute("pragma page_count").fetchone()[0]
+    db.db.execute(f"pragma max_page_count = {pages}")  # not one page more
+    with pytest.raises(DBError) as e:
+        run_search(probs, db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False)
+    assert "full" in str(e.value) and "\n" not in str(e.value) and str(db.path) in str(e.value)
+    db.close()
+    again = ProofDB(tmp_path / "proofs.db")
+    assert again.db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert len(again.query("select * from attempts")) >= 1 and again.accepted_problems() >= {probs[0].key}
+    run_search(probs, again, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False)  # resumed
+    assert sorted(r["problem"] for r in again.query("select problem from attempts")) == sorted(p.key for p in probs)
+    again.close()

@@ -48,8 +48,11 @@ def cmd_eval(args) -> int:
         return die(str(e))
     label = args.label or f"eval:{spec.label}:{args.model or 'menu'}"
     with db:
-        s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
-                       round=args.round, label=label, desc="eval", engine=apply_engine(args))
+        try:
+            s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
+                           round=args.round, label=label, desc="eval", engine=apply_engine(args))
+        except DBError as e:  # a full disk...: what was written stays
+            return die(f"{e} (every attempt recorded before this one is kept; run again to resume)")
         proved = db.accepted_problems(label, args.round) & {p.key for p in problems}
     print(f"proved {len(proved)}/{len(problems)} ({label}, {args.expansions} expansions per problem; "
           f"{s.expansions_per_second:.2f} expansions/s; {s.cache_hits} tries answered by the failure cache; "

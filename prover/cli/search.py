@@ -47,8 +47,11 @@ def cmd_search(args) -> int:
     except DBError as e:
         return die(str(e))
     with db:
-        s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
-                       round=args.round, engine=apply_engine(args))
+        try:
+            s = run_search(problems, db, backend=args.backend, spec=spec, cfg=cfg, workers=args.workers,
+                           round=args.round, engine=apply_engine(args))
+        except DBError as e:  # a full disk, a database another program broke: what was written stays
+            return die(f"{e} (every attempt recorded before this one is kept; run again to resume)")
         total_proved = len(db.accepted_problems() & {p.key for p in problems})
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "

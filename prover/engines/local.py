@@ -77,8 +77,10 @@ class LocalPool:
         pending = list(enumerate(items))
         while pending:
             again, alone = [], []
-            with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
-                                     initargs=(self.init, self.init_args)) as ex:
+            ex = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
+                                     initargs=(self.init, self.init_args))
+            finished = False
+            try:
                 futs = {ex.submit(_run, job, it): (i, it) for i, it in pending}
                 for f in as_completed(futs):
                     i, it = futs[f]
@@ -87,6 +89,14 @@ class LocalPool:
                     except BrokenProcessPool:
                         broken_count[i] = broken_count.get(i, 0) + 1
                         (alone if broken_count[i] >= 2 else again).append((i, it))
+                finished = True
+            finally:
+                if finished:
+                    ex.shutdown(wait=True)
+                else:  # the caller stopped (a full disk, Ctrl-C): drop the queued jobs, stop the workers
+                    ex.shutdown(wait=False, cancel_futures=True)
+                    for proc in list(getattr(ex, "_processes", {}).values()):
+                        proc.terminate()
             for i, it in alone:
                 with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init,
                                          initargs=(self.init, self.init_args)) as ex:
