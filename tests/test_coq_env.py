@@ -207,3 +207,16 @@ def test_shelved_goals_parse_and_the_proof_goes_on(env, tmp_path):
     out = env.apply(out.state, "2: reflexivity.")  # instantiates the evar: n := 2
     assert isinstance(out, NewState) and [g.conclusion for g in out.state.goals] == ["2 + 1 = 3"]
     assert isinstance(env.apply(out.state, "reflexivity."), ProofFinished)
+
+
+def test_an_enormous_goal_display_is_clipped_and_the_search_goes_on(env, tmp_path):
+    """A hypothesis holding a 5,000-element list: Coq's printing depth (set by the
+    environment) clips the display, so the state stays small and the next tactic works."""
+    from tests.conftest import write
+    p = parse_file(write(tmp_path / "big.v", "Require Import List.\nTheorem big : True.\nProof.\nAdmitted.\n"))
+    root = env.open(p)
+    out = env.apply(root, "assert (H : length (repeat 0 5000) = 5000) by apply repeat_length; "
+                          "cbv [repeat] in H", timeout=30)
+    assert isinstance(out, NewState)
+    assert len(out.state.text()) < 50_000 and "..." in out.state.text()
+    assert isinstance(env.apply(out.state, "exact I"), ProofFinished)
