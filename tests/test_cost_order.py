@@ -62,7 +62,7 @@ def test_tactic_stats_come_from_the_database(coq_available, tmp_path):
         Admitted.
         """))
     db = ProofDB(tmp_path / "proofs.db")
-    cfg = SearchConfig(max_expansions=3, tactic_timeout=2)
+    cfg = SearchConfig(max_expansions=3, tactic_timeout=5)
     run_search([p], db, backend="coq", spec=PolicySpec(sources=("menu",)), cfg=cfg, workers=1, progress=False)
     rows = {r["tactic"]: r for r in db.tactic_stats()}
     assert rows and all(r["tries"] >= 1 for r in rows.values())

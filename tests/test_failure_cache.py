@@ -60,7 +60,7 @@ def test_lookup_rules():
 
 def test_second_search_skips_known_failures(env, hard):
     policy = MenuPolicy("coq", ["lia", "lra", "split", "nia", "reflexivity"])
-    cfg = SearchConfig(max_expansions=4, tactic_timeout=2)
+    cfg = SearchConfig(max_expansions=4, tactic_timeout=5)
     cache = FailureCache()
     first = CountingEnv(env)
     r1 = BestFirstSearch(first, policy, cfg, failures=cache).run(hard)
@@ -94,7 +94,7 @@ def test_timeout_is_retried_with_a_longer_limit(env, hard):
 
 def test_switched_off_nothing_is_cached(env, hard):
     policy = MenuPolicy("coq", ["lia", "lra"])
-    cfg = SearchConfig(max_expansions=2, tactic_timeout=2, failure_cache=False)
+    cfg = SearchConfig(max_expansions=2, tactic_timeout=5, failure_cache=False)
     counting = CountingEnv(env)
     for _ in range(2):
         res = BestFirstSearch(counting, policy, cfg).run(hard)

@@ -221,7 +221,7 @@ def test_model_ranked_menu_search_proves_on_real_coq(trained, env, tmp_path):
         """))
     out, _ = trained
     policy = load_policy(out, k=2, max_new_tokens=8, menu="coq")
-    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=8, tactic_timeout=2)).run(problem)
+    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=8, tactic_timeout=5)).run(problem)
     assert res.outcome == "proved" and res.proof
     assert check_proof(problem, res.proof).accepted
     tried = {e.tactic.rstrip(".") for e in res.edges}

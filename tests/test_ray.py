@@ -67,7 +67,7 @@ def problems(minif2f_coq, coq_available):
 
 
 def _search(problems, db_path, engine):
-    cfg = SearchConfig(max_expansions=2, tactic_timeout=2, max_seconds=60)
+    cfg = SearchConfig(max_expansions=2, tactic_timeout=5, max_seconds=60)
     with ProofDB(db_path) as db:
         s = run_search(problems, db, backend="coq", spec=PolicySpec(sources=("menu",)), cfg=cfg, workers=2,
                        engine=engine, progress=False)
