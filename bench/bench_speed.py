@@ -1,9 +1,9 @@
 """Search that spends its time well (issue #14), before and after, in one run on the same problems.
 
-Both arms search the same miniF2F problems twice into one database each, the way the loop
-does: a round at a small budget, then a round at twice the budget (the loop's growth, and the
-next round's re-search of the same goals), 2 workers, the menu policy (so the figures measure
-search, Coq and the database, not a model):
+Each arm searches the same miniF2F problems ``--rounds`` times into one database, the way the
+loop does: a round at a small budget, then rounds at twice the budget (the loop's growth, and
+each round's re-search and re-evaluation of the same goals), 2 workers, the menu policy (so
+the figures measure search, Coq and the database, not a model):
 
     before       the plain menu, every candidate in the policy's order under one time limit, no cache
     cache+order  the plain menu with the failure cache and the cost order
@@ -39,11 +39,11 @@ ARMS = {
 }
 
 
-def arm(name: str, problems, expansions: int, db_path: Path, workers: int, timeout: float) -> dict:
+def arm(name: str, problems, budgets, db_path: Path, workers: int, timeout: float) -> dict:
     spec, options = ARMS[name]
     out = {"expansions": 0, "seconds": 0.0, "cache_hits": 0}
     with ProofDB(db_path) as db:
-        for r, budget in enumerate((expansions, 2 * expansions)):
+        for r, budget in enumerate(budgets):
             cfg = SearchConfig(max_expansions=budget, tactic_timeout=timeout, max_seconds=60, **options)
             t0 = time.time()
             s = run_search(problems, db, backend="coq", spec=spec, cfg=cfg, workers=workers, round=r,
@@ -64,13 +64,17 @@ def main(argv=None) -> int:
     ap.add_argument("--expansions", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="searches of the same problems: the budget, then twice it for the rest (the default "
+                         "preset's 3 rounds re-search and re-evaluate the same goals each round)")
     args = ap.parse_args(argv)
     problems = load_problems("coq", split=args.split)[::max(1, 244 // args.problems)][:args.problems]
     with tempfile.TemporaryDirectory() as tmp:
-        res = {name: arm(name, problems, args.expansions, Path(tmp) / f"{name}.db", args.workers, args.timeout)
+        budgets = [args.expansions] + [2 * args.expansions] * (args.rounds - 1)
+        res = {name: arm(name, problems, budgets, Path(tmp) / f"{name}.db", args.workers, args.timeout)
                for name in ARMS}
     print(f"{len(problems)} miniF2F {args.split} problems, menu policy, {args.workers} workers, "
-          f"{args.expansions} then {2 * args.expansions} expansions, {args.timeout:g} s per tactic")
+          f"{args.rounds} searches of them at {', '.join(map(str, budgets))} expansions, {args.timeout:g} s per tactic")
     print(f"{'arm':>12} {'expansions':>11} {'seconds':>8} {'exp/s':>7} {'proved':>7} {'proofs/h':>9} {'cache hits':>11}")
     for name, r in res.items():
         print(f"{name:>12} {r['expansions']:>11} {r['seconds']:>8.1f} {r['eps']:>7.2f} {r['proved']:>7} "
