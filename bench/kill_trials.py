@@ -29,11 +29,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROVER = str(Path(sys.executable).parent / "prover")
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)
+ENV = {**os.environ, "PROVER_KILL_TRIAL": str(os.getpid())}
+
+
+MARK = f"PROVER_KILL_TRIAL={os.getpid()}"  # in the environment of every process a trial job starts
 
 
 def coqtops() -> set[int]:
+    """The coqtop processes started by this script's jobs (marked in their environment, which
+    children inherit), and no one else's (another run on the machine is left alone)."""
     out = subprocess.run(["pgrep", "-x", "coqtop"], capture_output=True, text=True).stdout
-    return {int(p) for p in out.split()}
+    mine = set()
+    for pid in (int(p) for p in out.split()):
+        try:
+            if MARK.encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                mine.add(pid)
+        except OSError:
+            continue
+    return mine
 
 
 def db_facts(db: Path) -> dict:
@@ -96,7 +109,7 @@ def trial(job: str, cmd: list[str], db: Path, csv_path: Path | None, kills: int,
     baseline = coqtops()
     for k in range(kills):
         before = db_facts(db)
-        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         wait = rng.uniform(3.0, max_wait)
         sig = rng.choice(SIGNALS)
         try:
@@ -116,7 +129,7 @@ def trial(job: str, cmd: list[str], db: Path, csv_path: Path | None, kills: int,
         survived += not problems
     # and to the end
     before = db_facts(db)
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=ENV)
     problems = check(job, db, csv_path, before, baseline, final=True)
     if r.returncode != 0:
         problems.append(f"the final run failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
