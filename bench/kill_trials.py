@@ -105,13 +105,15 @@ def check(job: str, db: Path, csv_path: Path | None, before: dict, baseline_coqt
 
 def trial(job: str, cmd: list[str], db: Path, csv_path: Path | None, kills: int, rng: random.Random,
           max_wait: float) -> tuple[int, list[str]]:
+    """``kills`` runs of ``cmd``, each killed at a random moment (or finishing first), each
+    followed by the checks; then one run to the end."""
     survived, report = 0, []
     baseline = coqtops()
     for k in range(kills):
         before = db_facts(db)
         p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         wait = rng.uniform(3.0, max_wait)
-        sig = rng.choice(SIGNALS)
+        sig = SIGNALS[k % len(SIGNALS)]  # every signal in turn, at a random moment
         try:
             p.wait(timeout=wait)
             finished = True
@@ -154,7 +156,7 @@ def main(argv=None) -> int:
     jobs = [
         ("iterate", [PROVER, "iterate", "--config", "data/configs/tiny.json", "--name", name, "--quiet"],
          run_dir / "proofs.db", run_dir / "rounds.csv"),
-        ("search", [PROVER, "search", "--split", "valid", "--limit", "12", "--expansions", "3", "--workers", "2",
+        ("search", [PROVER, "search", "--split", "valid", "--limit", "80", "--expansions", "4", "--workers", "2",
                     "--timeout", "2", "--db", str(out / "search.db")], out / "search.db", None),
     ]
     total = survived = 0
