@@ -26,7 +26,10 @@ TACTICS = ["lia", "auto", "trivial", "reflexivity", "intros", "split", "exact I"
            "abstract trivial", "clear", "fix f 1", "cofix c", "idtac", "fail", "eauto", "tauto", "firstorder",
            "change_no_check False", "exact_no_check I", "vm_cast_no_check I", "native_cast_no_check I",
            "give_up", "admit", "exact (fun x => x)", "apply proof_admitted", "exact Logic.I", "now trivial",
-           "solve [auto]", "first [fail | idtac]", "unshelve (refine _)", "Unshelve", "all: shelve"]
+           "solve [auto]", "first [fail | idtac]", "unshelve (refine _)", "Unshelve", "all: shelve",
+           # honest closers of the existential goal, so that finishes happen and are checked
+           "exists 0; auto", "eexists; split; auto", "repeat econstructor", "econstructor; eauto",
+           "eexists; shelve", "eexists; split; [shelve | exact I]", "exists _; split; auto"]
 DANGER = ["Admitted", "Abort", "Axiom cheat : False", "exact cheat", "Unset Guard Checking", "Qed", "Defined",
           "#[bypass_check(guard)]", "#[local]", "Local Axiom a : False", "Proof", "(* c *)", '"s"', "Set Printing All",
           "Hint Resolve I : core", "Ltac t := idtac", "Undo", "Restart", "Back 2", "Require Import Classical",
