@@ -4,6 +4,7 @@ local pool; an actor killed mid-search has its job re-run and nothing is counted
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -21,6 +22,11 @@ from prover.problems import load_problems
 from prover.search import SearchConfig
 from prover.search.runner import run_search
 
+# The test cluster's own token (Ray's token authentication), set before Ray is imported (it
+# reads these then): a token file another Ray left in ~/.ray can then neither switch
+# authentication on for one side only nor be needed.
+AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+os.environ.update(AUTH)
 ray = pytest.importorskip("ray", reason="ray is not installed (make setup)")
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors need not import tests/
 RAY = str(Path(sys.executable).parent / "ray")
@@ -38,11 +44,12 @@ def cluster(tmp_path_factory):
         pytest.skip("the ray command is not installed (make setup)")
     port = _free_port()
     address = f"127.0.0.1:{port}"
+    auth = AUTH
     start = subprocess.run([RAY, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
                             "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats"],
-                           capture_output=True, text=True, timeout=180)
+                           capture_output=True, text=True, timeout=180, env={**os.environ, **auth})
     assert start.returncode == 0, start.stdout + start.stderr
-    old = os.environ.get("RAY_ADDRESS")
+    saved = {"RAY_ADDRESS": os.environ.get("RAY_ADDRESS")}
     os.environ["RAY_ADDRESS"] = address
     try:
         yield address
@@ -50,10 +57,11 @@ def cluster(tmp_path_factory):
         if ray.is_initialized():
             ray.shutdown()
         subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
-        if old is None:
-            os.environ.pop("RAY_ADDRESS", None)
-        else:
-            os.environ["RAY_ADDRESS"] = old
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
