@@ -474,3 +474,45 @@ def test_a_full_disk_mid_run_is_one_error_and_loses_nothing(coq_available, tmp_p
     run_search(probs, again, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False)  # resumed
     assert sorted(r["problem"] for r in again.query("select problem from attempts")) == sorted(p.key for p in probs)
     again.close()
+
+
+def test_readers_work_while_a_run_writes(coq_available, tmp_path):
+    """`prover db stats` and the browse pages read the database while `prover search` writes
+    it (WAL): every read succeeds, and some happen while the writer is alive."""
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from prover.browse import serve
+    prover = str(Path(sys.executable).parent / "prover")
+    db = tmp_path / "live.db"
+    writer = subprocess.Popen([prover, "search", "--split", "valid", "--limit", "20", "--expansions", "2",
+                               "--workers", "1", "--timeout", "5", "--db", str(db)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not db.exists() and writer.poll() is None:
+            time.sleep(0.2)
+        site = serve(db, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            reads_during = 0
+            while True:
+                alive = writer.poll() is None
+                r = subprocess.run([prover, "db", "stats", str(db)], capture_output=True, text=True, timeout=120)
+                assert r.returncode == 0, r.stderr
+                try:
+                    with urllib.request.urlopen(site.url.rstrip("/") + "/-/prover/run", timeout=60) as page:
+                        assert page.status == 200
+                except OSError:
+                    if alive:
+                        continue  # datasette still starting
+                    raise
+                reads_during += alive
+                if not alive:
+                    break
+            assert reads_during >= 1
+        finally:
+            site.terminate()
+    finally:
+        writer.wait(timeout=600)
+    assert writer.returncode == 0
