@@ -27,13 +27,13 @@ class SearchWorker:
     The environment's default tactic timeout is the search's ``tactic_timeout``."""
 
     def __init__(self, backend: str, spec: PolicySpec, cfg: SearchConfig, threads: int = 1,
-                 failures_db: str | None = None):
+                 db_path: str | None = None):
         from prover import backends
         self.backend, self.cfg = backends.get(backend), cfg
         self.failures = FailureCache()  # shared by every tree this worker searches
-        if cfg.failure_cache and failures_db:
-            self.failures = load_failures(failures_db)
-        self.costs = load_costs(failures_db, backend, cfg) if cfg.cost_order else None
+        if cfg.failure_cache and db_path:  # the run's database: its failures and its tactic times
+            self.failures = load_failures(db_path)
+        self.costs = load_costs(db_path, backend, cfg) if cfg.cost_order else None
         self.env = self.backend.make_env(timeout=cfg.tactic_timeout)
         try:
             self.policy = build_policy(spec, self.backend, threads=max(1, threads))
@@ -79,8 +79,8 @@ def load_costs(path: str | None, backend: str, cfg: SearchConfig) -> CostModel:
     return cost_model(backend, cfg, rows)
 
 
-def _init(backend, spec, cfg, threads, failures_db=None):
-    return SearchWorker(backend, spec, cfg, threads, failures_db)
+def _init(backend, spec, cfg, threads, db_path=None):
+    return SearchWorker(backend, spec, cfg, threads, db_path)
 
 
 def _job(worker: SearchWorker, item) -> tuple[SearchResult, Verdict | None]:
