@@ -88,7 +88,7 @@ def main() -> int:
 def write_outputs(results: dict, out: Path, budgets) -> None:
     names = list(dict.fromkeys(r["policy"] for r in results.values()))
     n = next(iter(results.values()))["n"] if results else 0
-    lines = [f"| policy | " + " | ".join(f"{b} exp." for b in budgets) + " |",
+    lines = ["| policy | " + " | ".join(f"{b} exp." for b in budgets) + " |",
              "|---|" + "---|" * len(budgets)]
     for name in names:
         cells = []

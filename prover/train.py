@@ -127,7 +127,7 @@ def toy_examples(n: int = 400, seed: int = 0) -> list[dict]:
         elif kind == 5:
             goals, tac = f"P, Q : Prop\nH{w} : P\n⊢ P \\/ Q", "left."
         else:
-            goals, tac = f"l : list nat\n⊢ length (rev l) = length l", "apply rev_length."
+            goals, tac = "l : list nat\n⊢ length (rev l) = length l", "apply rev_length."
         out.append({"goals": goals, "tactic": tac})
     return out
 

@@ -12,7 +12,7 @@ import pytest
 
 from prover.env import Goal, Hyp, State
 from prover.model import ModelError, load
-from prover.policy.model import DecodeConfig, ModelPolicy, load_policy
+from prover.policy.model import ModelPolicy, load_policy
 from prover.train import TrainConfig, toy_examples, train
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "configs" / "model_tiny.json"

@@ -13,7 +13,7 @@ import pytest
 
 from coq_env.problems import parse_file
 from prover.check import check_proof
-from prover.policy import Candidate, MenuPolicy
+from prover.policy import MenuPolicy
 from prover.search import BestFirstSearch, SearchConfig
 from prover.search.tree import EdgeOutcome, Status
 from tests.conftest import write
