@@ -2,7 +2,8 @@
 
 ``stats`` prints proof rates per split and round, ``proofs`` prints accepted proofs as
 files the proof assistant can check, ``tree`` prints one attempt's search tree and
-``export --jsonl`` writes the training-ready proofs. Every handler returns an exit code;
+``export --jsonl`` writes the training-ready proofs, and ``compare`` puts the rounds of several
+runs side by side (``prover/loop/compare.py``). Every handler returns an exit code;
 database problems print one ``error: ...`` line on stderr and return 2.
 """
 from __future__ import annotations
@@ -44,6 +45,12 @@ def register(subparsers) -> argparse.ArgumentParser:
                         help="one JSON object per accepted proof (the only format)")
     export.add_argument("--out", metavar="FILE", help="output file (default: stdout)")
     export.set_defaults(func=cmd_export)
+
+    compare = commands.add_parser("compare", help="rounds of runs side by side, with the new verified "
+                                  "pairs each round found (an ablation in one table)")
+    compare.add_argument("runs", metavar="RUN", nargs="+", help="run directories (runs/NAME) or proofs.db files")
+    compare.add_argument("--plot", metavar="PNG", help="also plot test proved and new pairs per round")
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 
@@ -110,4 +117,24 @@ def cmd_export(args, db: ProofDB) -> int:
         count = db.export_jsonl(fp)
     if args.out:
         print(f"{count} proofs -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from pathlib import Path
+
+    from prover.loop import compare
+    runs = {}
+    try:
+        for path in args.runs:
+            with compare.open_run(path) as db:
+                name = Path(path).name if Path(path).is_dir() else Path(path).parent.name
+                runs[name if name not in runs else path] = compare.round_rows(db)
+    except (DBError, OSError) as e:
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return EXIT_ERROR
+    print(compare.table(runs))
+    if args.plot:
+        compare.plot(runs, args.plot)
+        print(f"plot -> {args.plot}", file=sys.stderr)
     return 0
