@@ -270,3 +270,13 @@ def test_conjecture_proofs_train_and_an_evaluation_key_among_them_is_a_leak(tmp_
         assert {(p["problem"], p["source"]) for p in pairs} == {("valid/a", "proof"), ("conj/cj_1", "conjecture")}
         with pytest.raises(LeakError):
             build_training_set(db, {"valid/a"}, {"test/b"}, 3, conjecture_keys={"test/b"})
+
+
+def test_stuck_leaves_out_goals_reached_by_introductions_alone():
+    nodes = {"r": {"parent": None, "tactic": None},
+             "i": {"parent": "r", "tactic": "intros."},
+             "j": {"parent": "i", "tactic": "intros x y h."},
+             "s": {"parent": "j", "tactic": "subst."},
+             "t": {"parent": "s", "tactic": "intros."}}
+    assert C._restates(nodes, nodes["i"]) and C._restates(nodes, nodes["j"])
+    assert not C._restates(nodes, nodes["s"]) and not C._restates(nodes, nodes["t"])

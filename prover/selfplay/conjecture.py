@@ -58,9 +58,25 @@ def normalise(goal_text: str) -> str:
 
 # ---- candidates ------------------------------------------------------------------------
 
+_INTRO_ONLY = re.compile(r"^\s*(intros?(\s+[\w'?]+)*\s*\.?\s*)$")
+
+
+def _restates(nodes: dict, n: dict) -> bool:
+    """Whether ``n`` was reached from the root by introductions alone: its goal is the
+    problem itself, restated (a conjecture of it would be the unsolved problem again)."""
+    while n["parent"] is not None:
+        if not _INTRO_ONLY.match(n["tactic"] or ""):
+            return False
+        n = nodes.get(n["parent"])
+        if n is None:
+            return False
+    return True
+
+
 def stuck(db, attempts: list[dict], style: str, limit: int, per_problem: int) -> list[Candidate]:
     """The first goal of the open and failed nodes of unsolved ``attempts``, best-scored first,
-    at most ``per_problem`` per problem and ``limit`` in all."""
+    at most ``per_problem`` per problem and ``limit`` in all. Nodes reached by introductions
+    alone are left out: their goal is the unsolved problem itself."""
     found: list[Candidate] = []
     for a in attempts:
         if a["outcome"] == "proved":
@@ -69,6 +85,8 @@ def stuck(db, attempts: list[dict], style: str, limit: int, per_problem: int) ->
         mine = []
         for n in nodes.values():
             if n["parent"] is None or n["status"] == "proved" or n["goals"] in ("", "no goals"):
+                continue
+            if _restates(nodes, n):
                 continue
             try:
                 goals = parse_goals_text(n["goals"], style)
