@@ -69,3 +69,38 @@ def test_tactic_stats_come_from_the_database(coq_available, tmp_path):
     model = load_costs(str(db.path), "coq", cfg)
     assert model.stats.keys() == rows.keys() and model.words == frozenset(COQ)
     db.close()
+
+
+def test_tactics_that_never_succeed_at_a_depth_class_are_pruned_there():
+    rows = [{"tactic": "nra", "deep": 1, "tries": 300, "ok": 0},     # never below the root
+            {"tactic": "nra", "deep": 0, "tries": 300, "ok": 4},     # sometimes at the root
+            {"tactic": "auto", "deep": 0, "tries": 20, "ok": 0}]     # too few tries to judge
+    model = CostModel(COQ, depth_rows=rows, prune_after=100)
+    assert [c.tactic for c, _ in model.plan(cands("nra", "auto"), depth=0, limit=1.0)] == ["auto", "nra"]
+    assert [c.tactic for c, _ in model.plan(cands("nra", "auto"), depth=2, limit=1.0)] == ["auto"]
+    assert model.pruned == 1
+    off = CostModel(COQ, depth_rows=rows, prune_after=0)
+    assert len(off.plan(cands("nra", "auto"), depth=2, limit=1.0)) == 2
+
+
+def test_pruning_learns_from_training_trees_only_on_real_coq(coq_available, tmp_path):
+    p = parse_file(write(tmp_path / "p" / "z.v", """
+        Theorem z (n : nat) : n + 0 = n.
+        Proof.
+        Admitted.
+        """))
+    db = ProofDB(tmp_path / "proofs.db")
+    cfg = SearchConfig(max_expansions=2, tactic_timeout=5, prune_after=1, failure_cache=False)
+    spec = PolicySpec(sources=("menu",), options={"menu": {"tactics": ["discriminate", "lia"]}})
+    run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label="eval")
+    assert not db.tactic_depth_stats()                         # an evaluation search teaches nothing
+    run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label="menu")
+    rows = {(r["tactic"], r["deep"]): r for r in db.tactic_depth_stats()}
+    assert rows[("discriminate.", 0)]["ok"] == 0 and rows[("lia.", 0)]["ok"] == 1
+    model = load_costs(str(db.path), "coq", cfg)
+    assert ("discriminate.", False) in model.dead and ("lia.", False) not in model.dead
+    res = run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label="menu", round=1)
+    last = db.attempts_of(["menu"], round=1)[-1]
+    _, _, edges = db.tree_rows(last["id"])
+    assert res.proved == 1 and [e["tactic"] for e in edges] == ["lia."]   # discriminate was not tried again
+    db.close()

@@ -327,6 +327,13 @@ class ProofDB:
         return self._query(STATS_SQL)
 
     @_guarded
+    def tactic_depth_stats(self) -> list[dict]:
+        """Per normalised tactic and depth class (root or below): tries and successes in the
+        training searches' trees (``prover.search.cost``'s learned pruning)."""
+        from prover.search.cost import DEPTH_STATS_SQL
+        return self._query(DEPTH_STATS_SQL)
+
+    @_guarded
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
         """A read-only SQL query for the pipeline's own reports (rows as dicts)."""
         return self._query(sql, params)

@@ -42,6 +42,7 @@ class SearchConfig:
     expensive_depth: int = 1      # ... or at a node this shallow
     timeout_factor: float = 3.0   # a tactic's limit: this times its slowest measured success (0: off)
     tactic_timeouts: dict | None = None  # word -> seconds for tactics naming it (e.g. {"hammer": 5})
+    prune_after: int = 100        # a tactic never successful in this many training tries at a depth class is dropped there (0: off)
 
     def __post_init__(self):
         if self.node_scorer is not None:

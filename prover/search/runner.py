@@ -68,15 +68,17 @@ def load_failures(path: str) -> FailureCache:
 
 def load_costs(path: str | None, backend: str, cfg: SearchConfig) -> CostModel:
     """The cost model of ``backend`` with the tactic times measured in a proof database."""
-    rows = []
+    rows, depth_rows = [], []
     if path:
         from prover.db import ProofDB
         try:
             with ProofDB(path, create=False) as db:
                 rows = db.tactic_stats()
+                if getattr(cfg, "prune_after", 0) > 0:
+                    depth_rows = db.tactic_depth_stats()
         except Exception:  # no measurements: the backend's list of expensive tactics alone
-            rows = []
-    return cost_model(backend, cfg, rows)
+            rows, depth_rows = [], []
+    return cost_model(backend, cfg, rows, depth_rows)
 
 
 def _init(backend, spec, cfg, threads, db_path=None):
