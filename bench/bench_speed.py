@@ -7,11 +7,15 @@ the figures measure search, Coq and the database, not a model):
 
     before       the plain menu, every candidate in the policy's order under one time limit, no cache
     cache+order  the plain menu with the failure cache and the cost order
+    +prune       ... and learned pruning (a tactic never successful in ``--prune-after`` earlier
+                 tries at the root, or below it, is not tried there; the presets use 100 on
+                 244-problem searches, the bench's 24 problems need a smaller threshold to learn
+                 anything in 3 searches)
     after        ... and the menu with the enabled automation (CoqHammer's sauto and qauto)
 
 Reports expansions per second, proofs, proofs per hour and the tries the cache answered.
 
-    python bench/bench_speed.py [--problems 24] [--split valid] [--expansions 4]
+    python bench/bench_speed.py [--problems 24] [--split valid] [--expansions 4] [--prune-after 30]
 """
 from __future__ import annotations
 
@@ -30,17 +34,21 @@ from prover.problems import load_problems  # noqa: E402
 from prover.search import SearchConfig  # noqa: E402
 from prover.search.runner import run_search  # noqa: E402
 
+PRUNE = "prune"  # the arm's prune_after: --prune-after
 ARMS = {
     "before": (PolicySpec(sources=("menu",), options={"menu": {"tactics": list(MENU)}}),
-               {"failure_cache": False, "cost_order": False}),
+               {"failure_cache": False, "cost_order": False, "prune_after": 0}),
     "cache+order": (PolicySpec(sources=("menu",), options={"menu": {"tactics": list(MENU)}}),
-                    {"failure_cache": True, "cost_order": True}),
-    "after": (PolicySpec(sources=("menu",)), {"failure_cache": True, "cost_order": True}),
+                    {"failure_cache": True, "cost_order": True, "prune_after": 0}),
+    "+prune": (PolicySpec(sources=("menu",), options={"menu": {"tactics": list(MENU)}}),
+               {"failure_cache": True, "cost_order": True, "prune_after": PRUNE}),
+    "after": (PolicySpec(sources=("menu",)), {"failure_cache": True, "cost_order": True, "prune_after": PRUNE}),
 }
 
 
-def arm(name: str, problems, budgets, db_path: Path, workers: int, timeout: float) -> dict:
+def arm(name: str, problems, budgets, db_path: Path, workers: int, timeout: float, prune_after: int) -> dict:
     spec, options = ARMS[name]
+    options = {k: prune_after if v == PRUNE else v for k, v in options.items()}
     out = {"expansions": 0, "seconds": 0.0, "cache_hits": 0}
     with ProofDB(db_path) as db:
         for r, budget in enumerate(budgets):
@@ -67,20 +75,23 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3,
                     help="searches of the same problems: the budget, then twice it for the rest (the default "
                          "preset's 3 rounds re-search and re-evaluate the same goals each round)")
+    ap.add_argument("--prune-after", type=int, default=30)
     args = ap.parse_args(argv)
     problems = load_problems("coq", split=args.split)[::max(1, 244 // args.problems)][:args.problems]
     with tempfile.TemporaryDirectory() as tmp:
         budgets = [args.expansions] + [2 * args.expansions] * (args.rounds - 1)
-        res = {name: arm(name, problems, budgets, Path(tmp) / f"{name}.db", args.workers, args.timeout)
+        res = {name: arm(name, problems, budgets, Path(tmp) / f"{name}.db", args.workers, args.timeout,
+                         args.prune_after)
                for name in ARMS}
     print(f"{len(problems)} miniF2F {args.split} problems, menu policy, {args.workers} workers, "
-          f"{args.rounds} searches of them at {', '.join(map(str, budgets))} expansions, {args.timeout:g} s per tactic")
+          f"{args.rounds} searches of them at {', '.join(map(str, budgets))} expansions, {args.timeout:g} s per tactic, "
+          f"prune after {args.prune_after}")
     print(f"{'arm':>12} {'expansions':>11} {'seconds':>8} {'exp/s':>7} {'proved':>7} {'proofs/h':>9} {'cache hits':>11}")
     for name, r in res.items():
         print(f"{name:>12} {r['expansions']:>11} {r['seconds']:>8.1f} {r['eps']:>7.2f} {r['proved']:>7} "
               f"{r['per_hour']:>9.1f} {r['cache_hits']:>11}")
     b = res["before"]
-    for name in ("cache+order", "after"):
+    for name in ("cache+order", "+prune", "after"):
         a = res[name]
         print(f"{name} / before: {a['eps'] / b['eps']:.2f}x expansions per second, "
               f"{a['per_hour'] / max(b['per_hour'], 1e-9):.2f}x proofs per hour, proved {b['proved']} -> {a['proved']}")

@@ -42,6 +42,10 @@ def test_tiny_two_rounds_feed_proofs_back(tmp_path, coq_available, minif2f_coq):
     found = exp.db.query("select pr.steps from proofs pr join attempts a on a.id = pr.attempt_id "
                          "where pr.accepted = 1 and a.policy = 'model' and a.round = 0")
     assert found, "the round-0 model found no proof in the tiny pool"
+    # the new verified pairs of each round, by source: round 0's include the model's proofs
+    assert "new_pairs" in lines[0].split(",")
+    assert rows[0]["new_pairs_proof"] >= 1 and rows[0]["new_pairs"] == sum(
+        rows[0][f"new_pairs_{s}"] for s in ("proof", "hindsight", "conjecture"))
     train1 = [json.loads(l) for l in (exp.dir / "data" / "round_1.jsonl").read_text().splitlines()]
     pairs1 = {(p["goals"], p["tactic"]) for p in train1}
     for row in found:

@@ -54,7 +54,9 @@ ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size"
                 # self-play: hindsight lemmas checked/accepted before this round's training,
                 # conjectures of this round (proposed, elaborated, trivial, kept, proved)
                 "hindsight_checked", "hindsight_accepted", "conj_proposed", "conj_elaborated",
-                "conj_trivial", "conj_easy", "conj_kept", "conj_proved", "selfplay_seconds"]
+                "conj_trivial", "conj_easy", "conj_kept", "conj_proved", "selfplay_seconds",
+                # distinct verified pairs first found this round, by source (prover.loop.compare)
+                "new_pairs", "new_pairs_proof", "new_pairs_hindsight", "new_pairs_conjecture"]
 SOURCES = ("corpus", "proof", "hindsight", "conjecture")
 
 
@@ -522,6 +524,7 @@ class Experiment:
                 "budget_solved": sinfo["budget_solved"],
                 **{f"pairs_{k}": v for k, v in _pair_columns(tinfo.get("sources", {})).items()},
                 **self.selfplay_columns(r),
+                **self.new_pair_columns(r),
             }
             self.db.record_round(self.run_id, r, row)
             rows.append(row)
@@ -650,6 +653,11 @@ class Experiment:
             "selfplay_seconds": round(h.get("seconds", 0) + cinfo.get("seconds", 0), 1),
         }
 
+    def new_pair_columns(self, r: int) -> dict:
+        from prover.loop.compare import SOURCES, new_pairs_by_round
+        counts = new_pairs_by_round(self.db).get(r, dict.fromkeys(SOURCES, 0))
+        return {"new_pairs": sum(counts.values()), **{f"new_pairs_{s}": counts[s] for s in SOURCES}}
+
     def all_rows(self) -> list[dict]:
         return [r["metrics"] if isinstance(r["metrics"], dict) else json.loads(r["metrics"])
                 for r in self.db.rounds(self.run_id)]
@@ -692,13 +700,16 @@ def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     bottom = [0] * len(rows)
-    for col, label in (("pairs_proofs", "pool proofs"), ("pairs_hindsight", "hindsight"),
-                       ("pairs_conjectures", "conjectures")):
+    new = all("new_pairs" in r for r in rows)  # older runs' rows: the training set's pairs instead
+    cols = (("new_pairs_proof", "pool proofs"), ("new_pairs_hindsight", "hindsight"),
+            ("new_pairs_conjecture", "conjectures")) if new else (
+           ("pairs_proofs", "pool proofs"), ("pairs_hindsight", "hindsight"), ("pairs_conjectures", "conjectures"))
+    for col, label in cols:
         vals = [int(r.get(col) or 0) for r in rows]
         bx.bar(rounds, vals, bottom=bottom, label=label)
         bottom = [b + v for b, v in zip(bottom, vals)]
     bx.set_xlabel("round")
-    bx.set_ylabel("distinct verified training pairs (corpus not shown)")
+    bx.set_ylabel("new distinct verified pairs" if new else "distinct verified training pairs (corpus not shown)")
     bx.set_xticks(rounds)
     bx.set_title("new verified data per round")
     cx = bx.twinx()
