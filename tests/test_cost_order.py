@@ -92,7 +92,8 @@ def test_pruning_learns_from_training_trees_only_on_real_coq(coq_available, tmp_
     db = ProofDB(tmp_path / "proofs.db")
     cfg = SearchConfig(max_expansions=2, tactic_timeout=5, prune_after=1, failure_cache=False)
     spec = PolicySpec(sources=("menu",), options={"menu": {"tactics": ["discriminate", "lia"]}})
-    run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label="eval")
+    for label in ("eval", "menu-baseline", "eval:menu:menu"):  # the loop's evaluations and `prover eval`'s
+        run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label=label)
     assert not db.tactic_depth_stats()                         # an evaluation search teaches nothing
     run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label="menu")
     rows = {(r["tactic"], r["deep"]): r for r in db.tactic_depth_stats()}

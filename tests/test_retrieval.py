@@ -74,6 +74,7 @@ def test_the_index_grows_online_from_the_database_and_never_holds_the_evaluation
     assert src.candidates(target) == []
     _record(writer, "test/held", "test", [(COMM, "rewrite Nat.add_comm.")], "eval")    # denied key
     _record(writer, "valid/other", "valid", [(COMM, "rewrite Nat.add_comm.")], "eval")  # evaluation label
+    _record(writer, "valid/other2", "valid", [(COMM, "rewrite Nat.add_comm.")], "eval:menu:menu")  # prover eval's
     assert src.candidates(target) == []
     _record(writer, "valid/pool", "valid", [(COMM, "rewrite Nat.add_comm.")], "model")  # accepted in this round
     assert src.candidates(target) == ["rewrite Nat.add_comm."]

@@ -9,8 +9,8 @@ plot: ``prover db compare runs/long runs/long-noselfplay``.
 
 A pair counts in the round of the attempt whose accepted proof first contained it (the menu
 seed's proofs count in round 0), or, for a hindsight lemma, in the round that verified it.
-Evaluation problems (those searched under the ``eval`` and ``menu-baseline`` labels) never
-count: they never train.
+Evaluation problems (those searched under the ``eval``, ``eval:...`` and ``menu-baseline``
+labels) never count: they never train.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from pathlib import Path
 
 from prover.db import DBError, ProofDB
 
-EVAL_LABELS = ("eval", "menu-baseline")
 SOURCES = ("proof", "hindsight", "conjecture")
 
 
@@ -36,8 +35,7 @@ def open_run(path: str | Path) -> ProofDB:
 def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
     """{round: {source: distinct verified pairs first found in that round}}."""
     eval_keys = {r["problem"] for r in db.query(
-        f"select distinct problem from attempts where policy in ({','.join('?' * len(EVAL_LABELS))})",
-        EVAL_LABELS)}
+        "select distinct problem from attempts where policy in ('eval', 'menu-baseline') or policy like 'eval:%'")}
     conj_keys = {r["key"] for r in db.query("select key from conjectures")}
     seen: set[tuple[str, str]] = set()
     out: dict[int, dict[str, int]] = {}
@@ -54,8 +52,8 @@ def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
              for r in db.query(
                  "select a.round as round, a.id as id, pr.problem as problem, pr.steps as steps "
                  "from proofs pr join attempts a on a.id = pr.attempt_id "
-                 f"where pr.accepted = 1 and a.policy not in ({','.join('?' * len(EVAL_LABELS))})",
-                 EVAL_LABELS) if r["problem"] not in eval_keys]
+                 "where pr.accepted = 1 and not (a.policy in ('eval', 'menu-baseline') or a.policy like 'eval:%')")
+             if r["problem"] not in eval_keys]
     found += [(r["round"], 0, "hindsight", r["steps"]) for r in db.hindsight_rows(accepted_only=True)
               if r["problem"] not in eval_keys]
     for rnd, _, source, steps in sorted(found, key=lambda t: (t[0], t[1])):

@@ -25,13 +25,13 @@ import json
 import re
 from typing import Iterable, Sequence
 
+from prover.db.store import is_eval_label
 from prover.env import Goal, State, parse_goals_text
 
 _TOKEN = re.compile(r"[^\W\d][\w'.]*|\d+|[^\s\w]")
 _NAME = re.compile(r"(?<![\w'.])([^\W\d][\w']*)(?![\w'])")
 PLACEHOLDER = "_h"
 _FACT = re.compile(r"[=<>≤≥≠~¬∧∨↔∣]|/\\|\\/|\bTrue\b|\bFalse\b")
-EVAL_LABELS = ("eval", "menu-baseline")
 
 
 def tokens(goal: Goal) -> list[str]:
@@ -166,7 +166,7 @@ def db_pairs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list[
                     "on a.id = pr.attempt_id where pr.accepted = 1 and pr.id > ? order by pr.id", [proof_after])
     for r in rows:
         proof_after = max(proof_after, r["id"])
-        if r["problem"] in deny or r["policy"] in EVAL_LABELS:
+        if r["problem"] in deny or is_eval_label(r["policy"]):
             continue
         pairs += [(g, t) for g, t in _steps(r["steps"])]
     try:

@@ -22,7 +22,8 @@ from typing import Sequence
 import numpy as np
 
 from prover.env import State, parse_goals_text
-from prover.policy.retrieval import _TOKEN, EVAL_LABELS, PLACEHOLDER, tokens
+from prover.db.store import is_eval_label
+from prover.policy.retrieval import _TOKEN, PLACEHOLDER, tokens
 
 DIM = 1 << 15
 
@@ -106,7 +107,7 @@ def labelled_nodes(db, deny: set[str]) -> tuple[list[str], list[int]]:
     label: proved if it was ever proved)."""
     label: dict[str, int] = {}
     for a in db.attempts_of():
-        if a["problem"] in deny or a["policy"] in EVAL_LABELS:
+        if a["problem"] in deny or is_eval_label(a["policy"]):
             continue
         for n in db.query("select goals, status from nodes where attempt_id = ? and status != 'open'", [a["id"]]):
             y = 1 if n["status"] == "proved" else 0
