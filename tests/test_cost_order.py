@@ -105,3 +105,17 @@ def test_pruning_learns_from_training_trees_only_on_real_coq(coq_available, tmp_
     _, _, edges = db.tree_rows(last["id"])
     assert res.proved == 1 and [e["tactic"] for e in edges] == ["lia."]   # discriminate was not tried again
     db.close()
+
+
+def test_search_switches_on_the_command_line():
+    import argparse
+
+    from prover.cli import search as cli_search
+    from prover.cli.search import spec_and_config
+    parser = argparse.ArgumentParser()
+    cli_search.register(parser.add_subparsers(dest="command"))
+    base = ["search", "--db", "x.db", "--policy", "menu"]
+    _, cfg = spec_and_config(parser.parse_args(base))
+    assert cfg.prune_after == 100 and cfg.cost_order and cfg.failure_cache
+    _, cfg = spec_and_config(parser.parse_args(base + ["--prune-after", "0", "--no-cost-order", "--no-failure-cache"]))
+    assert cfg.prune_after == 0 and not cfg.cost_order and not cfg.failure_cache
