@@ -78,11 +78,12 @@ def main() -> None:
                    *[c if c != args.split else "valid" for c in common])
             prover("value", "--db", str(vdb), "--out", str(value))
         db = out / f"arm{i}.db"
-        seconds = prover("eval", "--db", str(db), "--label", f"arm{i}", *flags, *common)
+        label = f"eval:arm{i}"  # an evaluation label: nothing learns from these test trees
+        seconds = prover("eval", "--db", str(db), "--label", label, *flags, *common)
         with ProofDB(db) as d:
-            proved = len(d.accepted_problems(policy=f"arm{i}"))
+            proved = len(d.accepted_problems(policy=label))
             rows = d.query("SELECT count(*) AS n, sum(expansions) AS e, sum(seconds) AS s "
-                           "FROM attempts WHERE policy = ?", (f"arm{i}",))[0]
+                           "FROM attempts WHERE policy = ?", (label,))[0]
         prev = results.get(name, {})
         results[name] = {"proved": proved, "attempts": rows["n"], "expansions": rows["e"],
                          "search_seconds": round(rows["s"] or 0, 1),

@@ -71,10 +71,11 @@ def main() -> int:
                                max_seconds=args.seconds_per_expansion * budget)
             with ProofDB(out / f"{name.replace('+', '_')}.db") as db:
                 t0 = time.time()
+                label = f"eval:{name}"  # an evaluation label: no pruning, retrieval or value learns from these trees
                 s = run_search(problems, db, backend="coq", spec=spec, cfg=cfg, workers=args.workers, round=r,
-                               label=name, desc=key)
+                               label=label, desc=key)
                 wall = time.time() - t0
-                proved = db.accepted_problems(name, r) & {p.key for p in problems}
+                proved = db.accepted_problems(label, r) & {p.key for p in problems}
             results[key] = {"policy": name, "budget": budget, "proved": len(proved), "n": len(problems),
                             "wall_seconds": round(wall, 1), "expansions": s.expansions,
                             "cache_hits": s.cache_hits}
