@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import pytest
 
 from prover.check import Verdict
 from prover.cli.db import register as add_db_parser
@@ -42,6 +41,9 @@ def make_run(path, selfplay: bool):
                             "Lemma hs_1 : True.", 1, ok)
         db.record_hindsight(Candidate("hs_2", "test/t", 2, "n1", "⊢ tsub", ["ring."], [("⊢ tsub", "ring.")]),
                             "Lemma hs_2 : True.", 1, ok)  # an evaluation tree: never counts
+        # round 2 is under way: a proof, no round recorded yet
+        db.add_problems([Problem("c", "valid", "coq", "", "Theorem c : True.")])
+        db.record_attempt(proved_result("valid/c", ["exact I."]), run, 2, "model", {}, ok)
     for r, (pool, test) in enumerate(((1, 1), (2, 1))):
         db.record_round(run, r, {"round": r, "valid_proved": pool, "pool_size": 2, "test_proved": test,
                                  "test_size": 1, "menu_baseline_test": 1})
@@ -57,7 +59,8 @@ def test_new_pairs_count_first_appearance_by_source(tmp_path):
     assert new[1]["conjecture"] == 1
     assert new[1]["hindsight"] == 1  # the test tree's lemma is left out
     rows = compare.round_rows(db)
-    assert [r["new_pairs"] for r in rows] == [2, 4]
+    assert [r["new_pairs"] for r in rows] == [2, 4, 1]
+    assert rows[2]["in_progress"] and not rows[1].get("in_progress")
     db.close()
 
 
@@ -74,6 +77,7 @@ def test_cli_table_and_plot(tmp_path, capsys):
     assert "sp: new pairs" in out[0] and "nosp: new pairs" in out[0]
     assert out[2].startswith("| 0 | 2 (2/0/0) | 1/2 | 1/1 | 2 (2/0/0) |")
     assert out[3].startswith("| 1 | 4 (2/1/1) | 2/2 | 1/1 | 2 (2/0/0) |")
+    assert out[4].startswith("| 2 (under way) | 1 (1/0/0) | -/- | -/- | - |")
     assert png.stat().st_size > 1000
 
 

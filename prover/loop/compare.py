@@ -63,15 +63,16 @@ def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
 
 def round_rows(db: ProofDB) -> list[dict]:
     """The run's recorded rounds (the latest record of each round number), each with
-    ``new_pairs`` and ``new_pairs_<source>`` added."""
+    ``new_pairs`` and ``new_pairs_<source>`` added, then a round still under way (verified
+    pairs found, no round recorded yet) with ``in_progress`` set and its new pairs so far."""
     latest: dict[int, dict] = {}
     for r in db.rounds():
         m = r["metrics"] if isinstance(r["metrics"], dict) else json.loads(r["metrics"])
         latest[int(m.get("round", r["round"]))] = m
     new = new_pairs_by_round(db)
     rows = []
-    for rnd in sorted(latest):
-        row = dict(latest[rnd])
+    for rnd in sorted(set(latest) | {r for r in new if r > max(latest, default=-1)}):
+        row = dict(latest.get(rnd) or {"round": rnd, "in_progress": True})
         counts = new.get(rnd, dict.fromkeys(SOURCES, 0))
         row["new_pairs"] = sum(counts.values())
         row.update({f"new_pairs_{s}": counts[s] for s in SOURCES})
@@ -88,7 +89,8 @@ def table(runs: dict[str, list[dict]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     n_rounds = max((len(r) for r in runs.values()), default=0)
     for i in range(n_rounds):
-        cells = [str(i)]
+        cells = [str(i) + (" (under way)" if any(i < len(r) and r[i].get("in_progress") for r in runs.values())
+                           else "")]
         for n in names:
             rows = runs[n]
             if i < len(rows):
@@ -113,8 +115,10 @@ def plot(runs: dict[str, list[dict]], path: str | Path) -> None:
     width = 0.8 / max(1, len(runs))
     for i, (name, rows) in enumerate(runs.items()):
         xs = [r["round"] for r in rows]
-        ax.plot(xs, [r.get("test_proved", 0) for r in rows], "o-", label=f"{name}: test proved")
-        ax.plot(xs, [r.get("valid_proved", 0) for r in rows], "s:", label=f"{name}: pool proved")
+        done = [r for r in rows if not r.get("in_progress")]
+        ax.plot([r["round"] for r in done], [r.get("test_proved", 0) for r in done], "o-", label=f"{name}: test proved")
+        ax.plot([r["round"] for r in done], [r.get("valid_proved", 0) for r in done], "s:",
+                label=f"{name}: pool proved")
         bx.bar([x + (i - (len(runs) - 1) / 2) * width for x in xs], [r["new_pairs"] for r in rows], width, label=name)
     first = next(iter(runs.values()), [])
     if first and first[0].get("menu_baseline_test") is not None:
