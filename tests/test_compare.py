@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-
 from prover.check import Verdict
 from prover.cli.db import register as add_db_parser
 from prover.db import ProofDB
