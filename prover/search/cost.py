@@ -25,9 +25,10 @@ nodes of one depth class (the root, or below it) without a single success there 
 or a proof) is not tried at that class of node any more. In the menu's search of miniF2F test,
 the hammer-family and ``compute; reflexivity`` below the root succeeded 0 times in ~1,400 tries
 that took 35% of the search time. The counts come from the database's trees of training
-searches only (``DEPTH_STATS_SQL`` leaves out the labels of evaluations: ``eval``, ``eval:...`` of
-``prover eval``, and ``menu-baseline``): what
-fails on the evaluation problems never decides what is tried on them.
+searches only (``DEPTH_STATS_SQL`` leaves out the evaluation labels: ``eval``, ``eval:...`` of
+``prover eval``, and ``menu-baseline``): what fails on the evaluation problems never decides
+what is tried on them. The counts are conditional on the order: a variant tried only after
+an equivalent tactic failed (``intros; lia`` after ``lia``) never succeeds, and is dropped.
 """
 from __future__ import annotations
 
