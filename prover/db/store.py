@@ -48,15 +48,6 @@ class UnknownAttempt(DBError, LookupError):
     """No attempt with the requested id."""
 
 
-EVAL_LABELS = ("eval", "menu-baseline")  # the loop's evaluation labels; ``prover eval`` uses ``eval:...``
-
-
-def is_eval_label(label: str | None) -> bool:
-    """Whether attempts under ``label`` are evaluations: their trees, proofs and timings never
-    train, index or prune anything."""
-    return bool(label) and (label in EVAL_LABELS or label.startswith("eval:"))
-
-
 def _project_version() -> str:
     import prover
     return str(getattr(prover, "__version__", "0.1.0"))

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from prover.db import DBError, ProofDB
+from prover.labels import eval_label_sql
 
 SOURCES = ("proof", "hindsight", "conjecture")
 
@@ -35,7 +36,7 @@ def open_run(path: str | Path) -> ProofDB:
 def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
     """{round: {source: distinct verified pairs first found in that round}}."""
     eval_keys = {r["problem"] for r in db.query(
-        "select distinct problem from attempts where policy in ('eval', 'menu-baseline') or policy like 'eval:%'")}
+        f"select distinct problem from attempts where {eval_label_sql('policy')}")}
     conj_keys = {r["key"] for r in db.query("select key from conjectures")}
     seen: set[tuple[str, str]] = set()
     out: dict[int, dict[str, int]] = {}
@@ -52,13 +53,19 @@ def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
              for r in db.query(
                  "select a.round as round, a.id as id, pr.problem as problem, pr.steps as steps "
                  "from proofs pr join attempts a on a.id = pr.attempt_id "
-                 "where pr.accepted = 1 and not (a.policy in ('eval', 'menu-baseline') or a.policy like 'eval:%')")
+                 f"where pr.accepted = 1 and not {eval_label_sql('a.policy')}")
              if r["problem"] not in eval_keys]
     found += [(r["round"], 0, "hindsight", r["steps"]) for r in db.hindsight_rows(accepted_only=True)
               if r["problem"] not in eval_keys]
     for rnd, _, source, steps in sorted(found, key=lambda t: (t[0], t[1])):
         add(rnd, source, steps)
     return out
+
+
+def pair_columns(counts: dict[str, int] | None) -> dict[str, int]:
+    """``new_pairs`` and ``new_pairs_<source>`` of one round's counts (None: none found)."""
+    counts = counts or dict.fromkeys(SOURCES, 0)
+    return {"new_pairs": sum(counts.values()), **{f"new_pairs_{s}": counts[s] for s in SOURCES}}
 
 
 def round_rows(db: ProofDB) -> list[dict]:
@@ -73,9 +80,7 @@ def round_rows(db: ProofDB) -> list[dict]:
     rows = []
     for rnd in sorted(set(latest) | {r for r in new if r > max(latest, default=-1)}):
         row = dict(latest.get(rnd) or {"round": rnd, "in_progress": True})
-        counts = new.get(rnd, dict.fromkeys(SOURCES, 0))
-        row["new_pairs"] = sum(counts.values())
-        row.update({f"new_pairs_{s}": counts[s] for s in SOURCES})
+        row.update(pair_columns(new.get(rnd)))
         rows.append(row)
     return rows
 

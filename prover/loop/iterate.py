@@ -654,9 +654,8 @@ class Experiment:
         }
 
     def new_pair_columns(self, r: int) -> dict:
-        from prover.loop.compare import SOURCES, new_pairs_by_round
-        counts = new_pairs_by_round(self.db).get(r, dict.fromkeys(SOURCES, 0))
-        return {"new_pairs": sum(counts.values()), **{f"new_pairs_{s}": counts[s] for s in SOURCES}}
+        from prover.loop.compare import new_pairs_by_round, pair_columns
+        return pair_columns(new_pairs_by_round(self.db).get(r))
 
     def all_rows(self) -> list[dict]:
         return [r["metrics"] if isinstance(r["metrics"], dict) else json.loads(r["metrics"])

@@ -25,7 +25,7 @@ import json
 import re
 from typing import Iterable, Sequence
 
-from prover.db.store import is_eval_label
+from prover.labels import is_eval_label
 from prover.env import Goal, State, parse_goals_text
 
 _TOKEN = re.compile(r"[^\W\d][\w'.]*|\d+|[^\s\w]")

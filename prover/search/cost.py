@@ -35,6 +35,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from prover.labels import eval_label_sql
+
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 
 
@@ -67,14 +69,14 @@ GROUP BY tactic
 """
 
 
-DEPTH_STATS_SQL = """
+DEPTH_STATS_SQL = f"""
 SELECT e.tactic AS tactic, n.depth > 0 AS deep, count(*) AS tries,
        sum(e.outcome IN ('new', 'proved')) AS ok
 FROM edges e
 JOIN nodes n ON n.attempt_id = e.attempt_id AND n.id = e.src
 JOIN attempts a ON a.id = e.attempt_id
 WHERE e.outcome != 'refused' AND coalesce(e.message, '') NOT LIKE '[cached]%'
-  AND NOT (coalesce(a.policy, '') IN ('eval', 'menu-baseline') OR coalesce(a.policy, '') LIKE 'eval:%')
+  AND NOT {eval_label_sql("a.policy")}
 GROUP BY e.tactic, deep
 """
 

@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from prover.env import State, parse_goals_text
-from prover.db.store import is_eval_label
+from prover.labels import is_eval_label
 from prover.policy.retrieval import _TOKEN, PLACEHOLDER, tokens
 
 DIM = 1 << 15
