@@ -11,7 +11,9 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     +value               ... and a learned value in the node scorer's slot
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
-*valid* split (never test). Writes ``table.md`` and ``ablation.json`` under ``--out``.
+*valid* split (never test), or with ``--value-db`` on a run's own database (its training
+trees; ``prover value`` never reads evaluation labels or test problems), with the open nodes
+of unsolved trees as failed ones. Writes ``table.md`` and ``ablation.json`` under ``--out``.
 
     python bench/ablation.py --model runs/medium/models/round_1 --corpus runs/default/corpus
 """
@@ -52,7 +54,8 @@ def main() -> None:
     ap.add_argument("--corpus", default="runs/default/corpus")
     ap.add_argument("--out", default="runs/ablation")
     ap.add_argument("--split", default="test")
-    ap.add_argument("--expansions", type=int, default=4)
+    ap.add_argument("--expansions", type=int, default=8)
+    ap.add_argument("--value-db", default=None, help="train the value on this run database's training trees")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--max-seconds", type=float, default=40.0)
@@ -73,10 +76,11 @@ def main() -> None:
         if args.only is not None and name not in args.only:
             continue
         if "--value-model" in flags and not value.exists():
-            vdb = out / "valid-trees.db"
-            prover("eval", "--db", str(vdb), "--policy", "menu+hyps", "--label", "valid-trees",
-                   *[c if c != args.split else "valid" for c in common])
-            prover("value", "--db", str(vdb), "--out", str(value))
+            vdb = Path(args.value_db) if args.value_db else out / "valid-trees.db"
+            if not args.value_db:
+                prover("eval", "--db", str(vdb), "--policy", "menu+hyps", "--label", "valid-trees",
+                       *[c if c != args.split else "valid" for c in common])
+            prover("value", "--db", str(vdb), "--out", str(value), "--deny-split", args.split, "--open-unsolved")
         db = out / f"arm{i}.db"
         label = f"eval:arm{i}"  # an evaluation label: nothing learns from these test trees
         seconds = prover("eval", "--db", str(db), "--label", label, *flags, *common)

@@ -200,6 +200,10 @@ def test_value_trains_on_a_real_database_and_orders_proved_above_failed(tmp_path
     with ProofDB(db_path, create=False) as db:
         texts, labels = labelled_nodes(db, set())
     assert 0 < sum(labels) < len(labels)
+    with ProofDB(db_path, create=False) as db:
+        wide, wide_labels = labelled_nodes(db, set(), open_unsolved=True)
+    assert set(texts) <= set(wide) and sum(wide_labels) == sum(labels)  # open nodes of unsolved trees: failed
+    assert len(wide) > len(texts)
     model = train_value(texts, labels)
     proved = [t for t, y in zip(texts, labels) if y][0]
     failed = [t for t, y in zip(texts, labels) if not y][0]

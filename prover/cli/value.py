@@ -12,7 +12,7 @@ def cmd_value(args) -> int:
     try:
         with ProofDB(args.db, create=False) as db:
             deny = {r["key"] for r in db.query("select key from problems where split = ?", [args.deny_split])}
-            texts, labels = labelled_nodes(db, deny)
+            texts, labels = labelled_nodes(db, deny, open_unsolved=args.open_unsolved)
     except DBError as e:
         return die(str(e))
     try:
@@ -33,4 +33,6 @@ def register(sub) -> None:
     p.add_argument("--deny-split", default="test", help="never read trees of this split (default: test)")
     p.add_argument("--backend", default=backends.DEFAULT, choices=backends.names())
     p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--open-unsolved", action="store_true",
+                   help="also label as failed the open nodes of trees that found no proof")
     p.set_defaults(func=cmd_value)

@@ -101,15 +101,20 @@ class ValueModel:
             raise ValueError(f"{path}: not a value model ({e})") from None
 
 
-def labelled_nodes(db, deny: set[str]) -> tuple[list[str], list[int]]:
+def labelled_nodes(db, deny: set[str], open_unsolved: bool = False) -> tuple[list[str], list[int]]:
     """(state text, 1 proved / 0 failed) of every labelled node of every tree in ``db`` that
     is not of a denied problem nor under an evaluation label; each distinct state once (its
-    label: proved if it was ever proved)."""
+    label: proved if it was ever proved).
+
+    ``open_unsolved``: also label 0 the OPEN nodes of trees that found no proof (the search
+    reached them and the budget ran out first). Noisy (some were provable), but it is where
+    most of a run's states are: a failed node needs every way out of it to die."""
     label: dict[str, int] = {}
     for a in db.attempts_of():
         if a["problem"] in deny or is_eval_label(a["policy"]):
             continue
-        for n in db.query("select goals, status from nodes where attempt_id = ? and status != 'open'", [a["id"]]):
+        which = "1" if open_unsolved and a["outcome"] != "proved" else "status != 'open'"
+        for n in db.query(f"select goals, status from nodes where attempt_id = ? and {which}", [a["id"]]):
             y = 1 if n["status"] == "proved" else 0
             label[n["goals"]] = max(label.get(n["goals"], 0), y)
     texts = sorted(label)
