@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def arms(model: str, corpus: str, value: str) -> list[tuple[str, list[str]]]:
+def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -> list[tuple[str, list[str]]]:
     m = ["--policy", "model", "--model", model, "--with-menu", "--with-hyps"]
-    r = m + ["--with-retrieval", "--retrieval-corpus", corpus]
+    r = m + ["--with-retrieval", "--retrieval-corpus", corpus] + (["--retrieval-db", retrieval_db] if retrieval_db else [])
     s = r + ["--sample", "--top-p", "0.95"]
     return [("menu", ["--policy", "menu"]),
             ("menu+templates", ["--policy", "menu+hyps"]),
@@ -56,11 +56,13 @@ def main() -> None:
     ap.add_argument("--split", default="test")
     ap.add_argument("--expansions", type=int, default=8)
     ap.add_argument("--value-db", default=None, help="train the value on this run database's training trees")
+    ap.add_argument("--retrieval-db", default=None,
+                    help="retrieval also indexes this run database's accepted training proofs and hindsight lemmas")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--max-seconds", type=float, default=40.0)
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--only", nargs="*", default=None, help="arm names to run (default: all)")
+    ap.add_argument("--only", nargs="*", default=None, help="arm names to run, in this order (default: all)")
     args = ap.parse_args()
     from prover.db import ProofDB
 
@@ -72,9 +74,13 @@ def main() -> None:
         common += ["--limit", str(args.limit)]
     value = out / "value.npz"
     results = json.loads((out / "ablation.json").read_text()) if (out / "ablation.json").exists() else {}
-    for i, (name, flags) in enumerate(arms(args.model, args.corpus, str(value))):
-        if args.only is not None and name not in args.only:
-            continue
+    all_arms = arms(args.model, args.corpus, str(value), args.retrieval_db)
+    names = [n for n, _ in all_arms]
+    for bad in set(args.only or ()) - set(names):
+        sys.exit(f"error: --only {bad!r}: no such arm (arms: {', '.join(names)})")
+    order = [names.index(n) for n in args.only] if args.only is not None else range(len(all_arms))
+    for i in order:  # in --only's order: the arms that matter most can run first
+        name, flags = all_arms[i]
         if "--value-model" in flags and not value.exists():
             vdb = Path(args.value_db) if args.value_db else out / "valid-trees.db"
             if not args.value_db:
@@ -96,7 +102,8 @@ def main() -> None:
                          "flags": " ".join(flags)}
         (out / "ablation.json").write_text(json.dumps(results, indent=1))
     lines = [f"| arm | {args.split} proved | attempts | expansions | search s |", "|---|---|---|---|---|"]
-    for name, r in results.items():
+    for name, r in sorted(results.items(), key=lambda kv: [n for n, _ in all_arms].index(kv[0])
+                          if kv[0] in dict(all_arms) else len(all_arms)):
         lines.append(f"| {name} | {r['proved']} | {r['attempts']} | {r['expansions']} | {r['search_seconds']} |")
     (out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

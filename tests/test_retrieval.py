@@ -138,3 +138,16 @@ def test_retrieval_switch_on_the_command_line_and_in_a_spec(tmp_path, coq_availa
     with ProofDB(db, create=False) as d:
         [proof] = d.proofs()
         assert proof["proof"] == "rewrite Nat.add_comm; reflexivity." and proof["policy"] == "menu+retr"
+    # --retrieval-db: a fresh search indexes another run's database (its accepted proofs) instead of its own
+    write(tmp_path / "q" / "comm2.v", """
+        Require Import Arith.
+        Theorem comm2 (x y : nat) (g : nat -> nat) : g (x + y) = g (y + x).
+        Proof.
+        Admitted.
+        """)
+    fresh = tmp_path / "fresh.db"
+    assert main(["search", "--problems", str(tmp_path / "q"), "--db", str(fresh), "--workers", "1",
+                 "--expansions", "2", "--with-retrieval", "--retrieval-db", str(db)]) == 0
+    with ProofDB(fresh, create=False) as d:
+        [proof] = d.proofs()
+        assert proof["proof"] == "rewrite Nat.add_comm; reflexivity."

@@ -61,6 +61,9 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                         "database's accepted proofs (names mapped), ranked by the model when there is one")
     p.add_argument("--retrieval-corpus", default=None, metavar="DIR",
                    help="with --with-retrieval: a traced corpus to index (e.g. runs/default/corpus)")
+    p.add_argument("--retrieval-db", default=None, metavar="DB",
+                   help="with --with-retrieval: index this proof database's accepted training proofs and "
+                        "hindsight lemmas (e.g. a run's proofs.db) instead of --db's")
     p.add_argument("--sample", action="store_true",
                    help="model policy: sample the k tactics (temperature / nucleus, de-duplicated) "
                         "instead of beam search")
@@ -70,8 +73,8 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
 
 def policy_spec(args, deny=()):
     """The PolicySpec of ``policy_args``; --with-menu/--with-hyps add sources to a model policy,
-    --with-retrieval to any policy (indexing ``--retrieval-corpus`` and ``args.db``, never the
-    problems in ``deny``)."""
+    --with-retrieval to any policy (indexing ``--retrieval-corpus`` and ``--retrieval-db``, else
+    ``args.db``; never the problems in ``deny`` nor attempts under evaluation labels)."""
     from prover.policy import PolicySpec
     kw = {"model": args.model}
     if args.k is not None:
@@ -89,7 +92,8 @@ def policy_spec(args, deny=()):
         extra += ("retrieval",)
     if extra:
         spec = PolicySpec(**{**spec.as_dict(), "sources": spec.sources + extra})
-    return spec.with_options("retrieval", corpus=args.retrieval_corpus, db=getattr(args, "db", None),
+    return spec.with_options("retrieval", corpus=args.retrieval_corpus,
+                             db=getattr(args, "retrieval_db", None) or getattr(args, "db", None),
                              deny=sorted(deny))
 
 
