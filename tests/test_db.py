@@ -516,3 +516,13 @@ def test_readers_work_while_a_run_writes(coq_available, tmp_path):
     finally:
         writer.wait(timeout=600)
     assert writer.returncode == 0
+
+
+def test_accepted_problems_as_of_a_round(filled):
+    """Pool proved as of round r counts proofs of rounds <= r only (a resumed loop recomputes
+    the rows of finished rounds from this)."""
+    _, db, _ = filled
+    assert db.accepted_problems(max_round=0) == {"valid/add_zero"}
+    assert db.accepted_problems(max_round=1) == {"valid/add_zero", "valid/mul_one"}
+    assert db.accepted_problems("model", round=1) == {"valid/add_zero", "valid/mul_one"}
+    assert db.accepted_problems(max_round=-1) == set()

@@ -55,6 +55,10 @@ def test_tiny_two_rounds_feed_proofs_back(tmp_path, coq_available, minif2f_coq):
     eval_keys = {r["problem"] for r in exp.db.query("select problem from attempts where policy = 'eval'")}
     assert eval_keys and all(p.get("problem") not in eval_keys for p in train1)
     assert rows[1]["valid_proved"] >= rows[0]["valid_proved"]
+    pool = {r["problem"] for r in exp.db.query("select problem from attempts where policy = 'model'")}
+    for r in rows:  # pool proved as of each round, not as of the last one
+        assert r["valid_proved"] == len(exp.db.accepted_problems(max_round=r["round"]) & pool)
+    assert exp.db.accepted_problems(max_round=-1) == set()
 
 
 def _iterate(cfg_path, cwd):

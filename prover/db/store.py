@@ -403,9 +403,10 @@ class ProofDB:
         return self._query(sql + " order by run_id, round", params)
 
     @_guarded
-    def accepted_problems(self, policy: str | None = None, round: int | None = None) -> set[str]:
+    def accepted_problems(self, policy: str | None = None, round: int | None = None,
+                          max_round: int | None = None) -> set[str]:
         """Keys of the problems with an accepted proof, found under ``policy`` (a label) in
-        ``round`` when given."""
+        ``round`` when given, in rounds up to ``max_round`` when given."""
         sql = ("select distinct pr.problem from proofs pr join attempts a on a.id = pr.attempt_id "
                "where pr.accepted = 1")
         params: list = []
@@ -415,6 +416,9 @@ class ProofDB:
         if round is not None:
             sql += " and a.round = ?"
             params.append(round)
+        if max_round is not None:
+            sql += " and a.round <= ?"
+            params.append(max_round)
         return {r["problem"] for r in self._query(sql, params)}
 
     @_guarded

@@ -510,7 +510,8 @@ class Experiment:
             sinfo = self.done(f"r{r}.search")
             row = {
                 "round": r,
-                "valid_proved": len(self.proved_keys(pool_keys)),
+                # as of this round (a resumed run recomputes the rows of finished rounds)
+                "valid_proved": len(self.db.accepted_problems(max_round=r) & pool_keys),
                 "pool_size": len(pool),
                 "test_proved": len(self.proved_keys(eval_keys, "eval", r)),
                 "test_size": len(evalp),
