@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -131,6 +132,26 @@ def _parse_hyp(line: str, style: str) -> Hyp | None:
 
 def state_id(goals: tuple[Goal, ...] | list[Goal]) -> str:
     return hashlib.sha1(goals_text(goals).encode()).hexdigest()[:16]
+
+
+def renaming_key(goals: tuple[Goal, ...] | list[Goal]) -> str:
+    """The goals' text with each goal's local names (its hypotheses and variables) replaced by
+    their position in its context: two states with the same key differ only by a renaming of
+    local names (``intros.`` against ``intros x nra.``), so one is provable exactly when the
+    other is. The placeholders (``§0``, ``§1``, ...) are no identifier of either proof
+    assistant, so the key never equates states that differ otherwise; a bound variable that
+    shares a local's name is renamed with it, which is still a renaming."""
+    out = []
+    for g in goals:
+        names = [n for h in g.hyps for n in h.names]
+        if not names:
+            out.append(g.text())
+            continue
+        pos = {n: i for i, n in reversed(list(enumerate(names)))}
+        alt = "|".join(re.escape(n) for n in sorted(pos, key=len, reverse=True))
+        rx = re.compile(r"(?<![\w'.])(" + alt + r")(?![\w'])")
+        out.append(rx.sub(lambda m: f"§{pos[m.group(1)]}", g.text()))
+    return "\n\n".join(out) if out else goals_text(goals)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,41 @@ def test_identical_states_are_one_node(env, deep_problem):
     assert len(res.nodes) == 2
 
 
+def test_renamed_copies_are_dead_ends(env, tmp_path):
+    """``intros a b c d.`` reaches ``intros.``'s state up to names: no new node, a DUP edge without
+    a destination (nothing below it would replay), and the proof goes through the twin."""
+    p = parse_file(write(tmp_path / "r" / "renamed.v", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem renamed : forall x y : R, x = 1 -> y = x -> y = 1.
+        Proof.
+        Admitted.
+        """))
+    policy = MenuPolicy("coq", ["intros", "intros a b c d", "lra"])
+    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=4, tactic_timeout=5)).run(p)
+    assert res.outcome == "proved" and res.proof == ["intros.", "lra."]
+    copy = [e for e in res.edges if e.tactic == "intros a b c d." and e.src == res.root]
+    assert [(e.outcome, e.dst) for e in copy] == [(EdgeOutcome.DUP, None)]
+    assert copy[0].message.startswith("renamed copy of ")
+    assert check_proof(p, res.proof).accepted
+    plain = BestFirstSearch(env, policy, SearchConfig(max_expansions=4, tactic_timeout=5,
+                                                      dedupe_renamed=False)).run(p)
+    assert len(plain.nodes) == len(res.nodes) + 1  # the switch off: the copy is a node of its own
+
+
+def test_renaming_key_equates_exactly_the_renamings():
+    from prover.env import parse_goals_text, renaming_key
+
+    def key(text):
+        return renaming_key(parse_goals_text(text))
+    assert key("x : R\nH : x = 1\n⊢ x + 0 = 1") == key("y : R\nh0 : y = 1\n⊢ y + 0 = 1")
+    assert key("x : R\nH : x = 1\n⊢ x + 0 = 1") != key("x : R\nH : x = 2\n⊢ x + 0 = 1")
+    assert key("x, y : R\n⊢ x < y") != key("x, y : R\n⊢ y < x")  # the context's order is kept
+    assert key("n : nat\n⊢ Nat.n n = n0") == key("m : nat\n⊢ Nat.n m = n0")  # qualified and longer names stay
+    assert key("n : nat\n⊢ Nat.n n = n0") != key("m : nat\n⊢ Nat.n m = m0")
+    assert key("⊢ 1 = 1") == "⊢ 1 = 1"
+
+
 def test_failure_propagates_to_root(env, tmp_path):
     p = parse_file(write(tmp_path / "q" / "false_goal.v", """
         Theorem false_goal : forall n : nat, n = 0.

@@ -19,7 +19,8 @@ def spec_and_config(args, deny=()):
                            scorer_options={"path": args.value_model} if args.value_model else None,
                            failure_cache=not getattr(args, "no_failure_cache", False),
                            prune_after=getattr(args, "prune_after", SearchConfig.prune_after),
-                           cost_order=not getattr(args, "no_cost_order", False))
+                           cost_order=not getattr(args, "no_cost_order", False),
+                           dedupe_renamed=not getattr(args, "keep_renamed", False))
         if cfg.node_scorer:  # a missing or bad value model fails here, in one line
             from prover.search.scorers import make_scorer
             make_scorer(cfg.node_scorer, **(cfg.scorer_options or {}))
@@ -75,6 +76,8 @@ def search_args(p) -> None:
                    help="try every (goal, tactic) again, even those that failed before in this database")
     p.add_argument("--no-cost-order", action="store_true",
                    help="try the candidates in the policy's order, each under the same time limit")
+    p.add_argument("--keep-renamed", action="store_true",
+                   help="a state equal to a node's up to local names is a new node (default: a dead end)")
     p.add_argument("--prune-after", type=int, default=100, metavar="N",
                    help="a tactic that never succeeded in N tries of the database's training searches at the root "
                         "(or below it) is not tried there (0: off)")

@@ -5,7 +5,10 @@ of the path that first reached them (GPT-f, ReProver), or that sum divided by th
 length (``length_norm``: deep nodes are not starved), plus ``value_weight`` times the value a
 node scorer gives the node (``prover.search.scorers``; default none: the log-probability alone). Expanding a node asks the policy for
 k candidate tactics and applies each. Identical goal states are one node (``State.id`` is
-a content hash), so the tree is a DAG. A node whose every child failed is FAILED, and so
+a content hash), so the tree is a DAG. A state equal to a node's up to a renaming of local
+names (``prover.env.renaming_key``; ``dedupe_renamed``) is no new node: its edge is a DUP
+without a destination, a dead end no proof runs through (the tactics below the twin name
+the twin's hypotheses), which leaves its source's fate open rather than failed. A node whose every child failed is FAILED, and so
 on up; the search stops as soon as the root is PROVED and returns the shortest proof in
 the tree. Budgets: expansions, wall-clock seconds, seconds per tactic.
 """
@@ -17,13 +20,15 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 
-from prover.env import EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout
+from prover.env import (EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout,
+                        renaming_key)
 from prover.policy.base import Candidate
 from prover.search.cost import CostModel, cost_model
 from prover.search.failure_cache import CACHED, Failure, FailureCache, failure_key, failure_row
 from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
 _DEAD = (EdgeOutcome.ERROR, EdgeOutcome.TIMEOUT, EdgeOutcome.REFUSED)
+RENAMED = "renamed copy of "  # the message of a DUP edge to a renamed copy of node ... (no dst)
 
 
 @dataclass
@@ -43,6 +48,7 @@ class SearchConfig:
     timeout_factor: float = 3.0   # a tactic's limit: this times its slowest measured success (0: off)
     tactic_timeouts: dict | None = None  # word -> seconds for tactics naming it (e.g. {"hammer": 5})
     prune_after: int = 100        # a tactic never successful in this many training tries at a depth class is dropped there (0: off)
+    dedupe_renamed: bool = True   # a state equal to a node's up to local names is not a new node (prover.env.renaming_key)
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -98,6 +104,7 @@ class BestFirstSearch:
         states: dict[str, State] = {root.id: root}
         res.nodes[root.id] = Node(root.id, root.text(), 0, 0.0)
         out_edges: dict[str, list[Edge]] = {root.id: []}
+        renamed: dict[str, str] = {renaming_key(root.goals): root.id} if self.cfg.dedupe_renamed else {}
         parents: dict[str, set[str]] = {root.id: set()}
         tie = itertools.count()
         heap = [(-0.0, next(tie), root.id)]
@@ -152,22 +159,29 @@ class BestFirstSearch:
                 elif isinstance(out, NewState):
                     sid = out.state.id
                     edge.dst = sid
+                    rkey = renaming_key(out.state.goals) if self.cfg.dedupe_renamed else None
+                    twin = renamed.get(rkey) if rkey is not None else None
                     if sid in res.nodes:
                         edge.outcome = EdgeOutcome.DUP
+                    elif twin is not None:  # a renamed copy: a dead end, never a node (no proof runs through it)
+                        edge.outcome, edge.dst = EdgeOutcome.DUP, None
+                        edge.message = f"{RENAMED}{twin}"
                     else:
                         edge.outcome = EdgeOutcome.NEW
                         states[sid] = out.state
                         child = Node(sid, out.state.text(), node.depth + 1, node.score + cand.logprob,
                                      parent=nid, tactic=edge.tactic)
                         res.nodes[sid] = child
+                        if rkey is not None:
+                            renamed[rkey] = sid
                         out_edges[sid], parents[sid] = [], set()
                         if child.depth < self.cfg.max_depth:
                             children.append(sid)
                         else:
                             child.expanded, child.status = True, Status.FAILED
-                    if sid != nid:
+                    if edge.dst is not None and sid != nid:
                         parents[sid].add(nid)
-                    if res.nodes[sid].status is Status.PROVED:  # reached a proved state again
+                    if edge.dst is not None and res.nodes[sid].status is Status.PROVED:  # reached a proved state again
                         res.edges.append(edge)
                         out_edges[nid].append(edge)
                         self._mark_proved(nid, res, parents, out_edges)
@@ -228,7 +242,7 @@ class BestFirstSearch:
                 if e.outcome in _DEAD:
                     continue
                 if e.dst == n or (e.dst is not None and res.nodes[e.dst].status is Status.FAILED):
-                    continue
+                    continue  # (a renamed copy, dst None, counts as alive: its twin may be provable)
                 alive = True
                 break
             if not alive:
