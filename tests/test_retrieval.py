@@ -126,28 +126,24 @@ def test_retrieval_switch_on_the_command_line_and_in_a_spec(tmp_path, coq_availa
         [state("p, q : nat\ng : nat -> nat\n⊢ g (p + q) = g (q + p)")])[0]]
     with pytest.raises(ValueError, match="not among the sources"):
         PolicySpec(sources=("menu",), options={"retrieval": {}})
-    write(tmp_path / "p" / "comm.v", """
-        Require Import Arith.
-        Theorem comm (a b : nat) (f : nat -> nat) : f (a + b) = f (b + a).
-        Proof.
-        Admitted.
-        """)
+    def proved_by(name: str, statement: str, db, *flags: str) -> dict:
+        """The one proof a 2-expansion search of ``statement`` stores in ``db``, with retrieval on."""
+        write(tmp_path / name / f"{name}.v", f"""
+            Require Import Arith.
+            Theorem {name} {statement}.
+            Proof.
+            Admitted.
+            """)
+        assert main(["search", "--problems", str(tmp_path / name), "--db", str(db), "--workers", "1",
+                     "--expansions", "2", "--with-retrieval", *flags]) == 0
+        with ProofDB(db, create=False) as d:
+            [proof] = d.proofs()
+            return proof
+
     db = tmp_path / "s.db"
-    assert main(["search", "--problems", str(tmp_path / "p"), "--db", str(db), "--workers", "1",
-                 "--expansions", "2", "--with-retrieval", "--retrieval-corpus", str(c)]) == 0
-    with ProofDB(db, create=False) as d:
-        [proof] = d.proofs()
-        assert proof["proof"] == "rewrite Nat.add_comm; reflexivity." and proof["policy"] == "menu+retr"
+    proof = proved_by("comm", "(a b : nat) (f : nat -> nat) : f (a + b) = f (b + a)", db, "--retrieval-corpus", str(c))
+    assert proof["proof"] == "rewrite Nat.add_comm; reflexivity." and proof["policy"] == "menu+retr"
     # --retrieval-db: a fresh search indexes another run's database (its accepted proofs) instead of its own
-    write(tmp_path / "q" / "comm2.v", """
-        Require Import Arith.
-        Theorem comm2 (x y : nat) (g : nat -> nat) : g (x + y) = g (y + x).
-        Proof.
-        Admitted.
-        """)
-    fresh = tmp_path / "fresh.db"
-    assert main(["search", "--problems", str(tmp_path / "q"), "--db", str(fresh), "--workers", "1",
-                 "--expansions", "2", "--with-retrieval", "--retrieval-db", str(db)]) == 0
-    with ProofDB(fresh, create=False) as d:
-        [proof] = d.proofs()
-        assert proof["proof"] == "rewrite Nat.add_comm; reflexivity."
+    proof = proved_by("comm2", "(x y : nat) (g : nat -> nat) : g (x + y) = g (y + x)", tmp_path / "fresh.db",
+                      "--retrieval-db", str(db))
+    assert proof["proof"] == "rewrite Nat.add_comm; reflexivity."
