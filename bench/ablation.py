@@ -102,8 +102,7 @@ def main() -> None:
                          "flags": " ".join(flags)}
         (out / "ablation.json").write_text(json.dumps(results, indent=1))
     lines = [f"| arm | {args.split} proved | attempts | expansions | search s |", "|---|---|---|---|---|"]
-    for name, r in sorted(results.items(), key=lambda kv: [n for n, _ in all_arms].index(kv[0])
-                          if kv[0] in dict(all_arms) else len(all_arms)):
+    for name, r in sorted(results.items(), key=lambda kv: names.index(kv[0]) if kv[0] in names else len(names)):
         lines.append(f"| {name} | {r['proved']} | {r['attempts']} | {r['expansions']} | {r['search_seconds']} |")
     (out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

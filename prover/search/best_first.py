@@ -3,12 +3,13 @@
 The frontier is a priority queue of open nodes ordered by the cumulative log-probability
 of the path that first reached them (GPT-f, ReProver), or that sum divided by the path
 length (``length_norm``: deep nodes are not starved), plus ``value_weight`` times the value a
-node scorer gives the node (``prover.search.scorers``; default none: the log-probability alone). Expanding a node asks the policy for
-k candidate tactics and applies each. Identical goal states are one node (``State.id`` is
-a content hash), so the tree is a DAG. A state equal to a node's up to a renaming of local
-names (``prover.env.renaming_key``; ``dedupe_renamed``) is no new node: its edge is a DUP
-without a destination, a dead end no proof runs through (the tactics below the twin name
-the twin's hypotheses), which leaves its source's fate open rather than failed. A node whose every child failed is FAILED, and so
+node scorer gives the node (``prover.search.scorers``; default none: the log-probability
+alone). Expanding a node asks the policy for k candidate tactics and applies each. Identical
+goal states are one node (``State.id`` is a content hash), so the tree is a DAG. A state
+equal to a node's up to a renaming of local names (``prover.env.renaming_key``;
+``dedupe_renamed``) is no new node: its edge is a DUP without a destination, a dead end no
+proof runs through (the tactics below the twin name the twin's hypotheses), which leaves its
+source's fate open rather than failed. A node whose every child failed is FAILED, and so
 on up; the search stops as soon as the root is PROVED and returns the shortest proof in
 the tree. Budgets: expansions, wall-clock seconds, seconds per tactic.
 """
@@ -179,13 +180,14 @@ class BestFirstSearch:
                             children.append(sid)
                         else:
                             child.expanded, child.status = True, Status.FAILED
-                    if edge.dst is not None and sid != nid:
-                        parents[sid].add(nid)
-                    if edge.dst is not None and res.nodes[sid].status is Status.PROVED:  # reached a proved state again
-                        res.edges.append(edge)
-                        out_edges[nid].append(edge)
-                        self._mark_proved(nid, res, parents, out_edges)
-                        break
+                    if edge.dst is not None:  # a node of the tree (not a renamed copy)
+                        if sid != nid:
+                            parents[sid].add(nid)
+                        if res.nodes[sid].status is Status.PROVED:  # reached a proved state again
+                            res.edges.append(edge)
+                            out_edges[nid].append(edge)
+                            self._mark_proved(nid, res, parents, out_edges)
+                            break
                 elif isinstance(out, TacticTimeout):
                     edge.outcome = EdgeOutcome.TIMEOUT
                     self._remember(res, key, Failure("timeout", limit, "", edge.seconds))
