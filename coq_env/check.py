@@ -22,7 +22,7 @@ from prover.check import Verdict, check_text
 
 from . import automation
 from .cheat import CheatError, check_tactic
-from .env import PRELUDE
+from .env import LEGACY_PRELUDES, PRELUDE
 from .sentences import STRUCTURAL, SentenceError, split_sentences
 
 # What Coq 8.16's Reals rest on (Print Assumptions over Reals' main theorems).
@@ -94,7 +94,7 @@ def check_shape(text: str, problem) -> str | None:
     if sents[:len(header)] != header:
         return "the file does not start with the problem's header"
     rest = sents[len(header):]
-    if rest and rest[0] == _norm(PRELUDE):
+    if rest and rest[0] in {_norm(p) for p in (PRELUDE, *LEGACY_PRELUDES)}:
         rest = rest[1:]
     for imp in automation.CHECK_IMPORTS:  # CoqHammer's reconstruction, Interval: each optional, in order
         if rest and rest[0] == imp:

@@ -33,7 +33,13 @@ from .sentences import SentenceError, split_sentences
 # statement's. (`Field`/`Ring` would: their `condition` shadowed a miniF2F definition.
 # `field` and `ring` come with Reals, ZArith and Arith themselves.) Checked in
 # tests/test_coq_env.py against the same statements opened without the prelude.
-PRELUDE = "Require Import Lia Lra Psatz."
+# `ZifyNat` teaches lia/nia nat's `mod`, `/` and `^` (and turns `Z.modulo`/`Z.div` by constants
+# into Euclidean equations): with it `intros; lia` proves 9 more miniF2F test problems such as
+# `n mod 5 = 3 -> (2 * n) mod 5 = 1` and `5 ^ 100 mod 1000 = ...` (measured on the 177 that the
+# full learner left unproved at 8 expansions).
+PRELUDE = "Require Import Lia Lra Psatz ZifyNat."
+# Preludes of earlier versions: a proof file written with one of them still checks.
+LEGACY_PRELUDES = ("Require Import Lia Lra Psatz.",)
 SETTINGS = ["Set Printing Width 1000.", "Set Printing Depth 1000."]
 _ERROR = re.compile(r"^Error:\s*(.*)", re.M | re.S)
 

@@ -135,6 +135,36 @@ def test_prelude_does_not_shadow_statement_names(env, tmp_path):
     assert isinstance(env.apply(with_prelude, "reflexivity"), ProofFinished)
 
 
+def test_prelude_lets_lia_reason_about_nat_mod_div_and_pow(env, tmp_path):
+    """`ZifyNat` in the prelude: `lia` sees nat's `mod`, `/` and `^` (without it: "Cannot find
+    witness"), and the proof it finds is accepted by a fresh `prover check` process."""
+    from tests.conftest import write
+    from coq_env.env import CoqEnv
+    from prover.check import check_proof
+    p = parse_file(write(tmp_path / "modn.v", """
+        Require Import Nat.
+        Theorem modn : forall n : nat, n mod 5 = 3 -> (2 * n) mod 5 = 1 /\\ 3 ^ 5 / 10 = 24.
+        Proof.
+        Admitted.
+        """))
+    out = env.apply(env.open(p), "intros; lia")
+    assert isinstance(out, ProofFinished)
+    v = check_proof(p, list(out.proof))
+    assert v.accepted, v.reason
+    with CoqEnv(prelude="Require Import Lia.") as old:
+        assert isinstance(old.apply(old.open(p), "intros; lia"), TacticError)
+
+
+def test_a_proof_file_with_the_earlier_prelude_still_checks(tmp_path):
+    from coq_env.check import check_shape
+    from coq_env.env import LEGACY_PRELUDES
+    from tests.conftest import write
+    p = parse_file(write(tmp_path / "ad.v", "Theorem ad : 1 + 1 = 2.\nProof.\nAdmitted.\n"))
+    for prelude in LEGACY_PRELUDES:
+        assert check_shape(f"{prelude}\nTheorem ad : 1 + 1 = 2.\nProof.\n  lia.\nQed.\n", p) is None
+    assert check_shape("Require Import Lia Lra.\nTheorem ad : 1 + 1 = 2.\nProof.\n  lia.\nQed.\n", p)
+
+
 def test_prelude_keeps_a_problems_own_definitions(env, tmp_path):
     """A problem may define names the tactic libraries also export (here `condition`,
     as Ring_polynom does): the statement must keep meaning the problem's own."""

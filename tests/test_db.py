@@ -345,7 +345,7 @@ def test_cli_proofs_coq(filled, capsys):
     assert run_cli("db", "proofs", path, "--problem", "mul_one") == 0
     out = capsys.readouterr().out
     # the same file `prover check` reads: header, tactic prelude, statement, proof
-    assert "Require Import Arith.\nRequire Import Lia Lra Psatz.\n\n" \
+    assert "Require Import Arith.\nRequire Import Lia Lra Psatz ZifyNat.\n\n" \
            "Theorem mul_one : forall n : nat, n * 1 = n.\nProof.\n  intros.\n  simpl.\n  lia.\nQed.\n" in out
 
 

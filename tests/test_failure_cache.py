@@ -89,7 +89,7 @@ def test_timeout_is_retried_with_a_longer_limit(env, hard):
     longer = CountingEnv(env)
     r3 = BestFirstSearch(longer, policy, SearchConfig(max_expansions=1, tactic_timeout=1.0), failures=cache).run(hard)
     assert len(longer.applied) == 1 and r3.cache_hits == 0  # a longer limit tries it again
-    assert cache.entries[failure_key(f"coq\0{hard.header}", r1.nodes[r1.root].goals, r1.edges[0].tactic)].limit == 1.0
+    assert cache.entries[failure_key(f"coq\0{hard.header}\0{env.prelude}", r1.nodes[r1.root].goals, r1.edges[0].tactic)].limit == 1.0
 
 
 def test_switched_off_nothing_is_cached(env, hard):
@@ -117,3 +117,23 @@ def test_cache_spans_rounds_through_the_database(coq_available, tmp_path, hard):
     cached = db.query("select count(*) as n from edges where attempt_id = ? and message like '[cached]%'", (a1["id"],))
     assert cached[0]["n"] == s1.cache_hits
     db.close()
+
+
+def test_a_stronger_prelude_retries_what_failed_under_the_old_one(env, tmp_path):
+    """`intros; lia` fails on nat `mod` without `ZifyNat`; a cache filled by an environment
+    with the old prelude must not answer for the default one."""
+    from coq_env.env import CoqEnv
+    p = parse_file(write(tmp_path / "p" / "modn.v", """
+        Require Import Nat.
+        Theorem modn : forall n : nat, n mod 5 = 3 -> (2 * n) mod 5 = 1.
+        Proof.
+        Admitted.
+        """))
+    policy = MenuPolicy("coq", ["intros; lia"])
+    cfg = SearchConfig(max_expansions=1, tactic_timeout=5)
+    cache = FailureCache()
+    with CoqEnv(prelude="Require Import Lia.") as old:
+        r1 = BestFirstSearch(old, policy, cfg, failures=cache).run(p)
+    assert r1.outcome != "proved" and len(cache) == 1
+    r2 = BestFirstSearch(env, policy, cfg, failures=cache).run(p)
+    assert r2.outcome == "proved" and r2.cache_hits == 0

@@ -110,7 +110,10 @@ class BestFirstSearch:
         tie = itertools.count()
         heap = [(-0.0, next(tie), root.id)]
         deadline = t0 + self.cfg.max_seconds
-        context = f"{getattr(problem, 'backend', '')}\0{getattr(problem, 'header', '')}"
+        # what a tactic's failure depends on besides the goal: the problem's imports and the
+        # environment's own (a stronger tactic prelude may make an old failure a success)
+        context = (f"{getattr(problem, 'backend', '')}\0{getattr(problem, 'header', '')}"
+                   f"\0{getattr(self.env, 'prelude', '')}")
         costs = self.costs
         if costs is None and self.cfg.cost_order:
             costs = self.costs = cost_model(getattr(problem, "backend", None), self.cfg)

@@ -7,7 +7,8 @@ is deterministic, so it replays the smaller search), the next round's evaluation
 test goals. A tactic's failure on a goal is a fact about (header, goal text, tactic), so it is
 looked up, not paid for again.
 
-Soundness: the key is the problem's header (imports, scopes, definitions) plus the state's goal
+Soundness: the key is the problem's header (imports, scopes, definitions) and the environment's
+tactic prelude (``env.prelude``: a stronger prelude retries old failures) plus the state's goal
 text (every goal with its hypotheses: the very text ``State.id`` hashes, so the cache is as exact
 as the search's own merging of equal states) plus the normalised tactic. Errors are kept
 whatever the limit; a timeout under limit L answers only tries with a limit <= L, so a longer
