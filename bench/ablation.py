@@ -9,6 +9,8 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     +retrieval           ... and offers the tactics of the most similar corpus states
     +sampling            ... with nucleus sampling instead of beam search
     +value               ... and a learned value in the node scorer's slot
+    +macros              ... and the training proofs' sub-proofs as one tactic each (everything)
+    menu+templates+macros  the macros without a model
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -39,7 +41,10 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
             ("+model ranking", m),
             ("+retrieval", r),
             ("+sampling", s),
-            ("+value", s + ["--node-scorer", "value", "--value-model", value])]
+            ("+value", s + ["--node-scorer", "value", "--value-model", value]),
+            ("+macros", s + ["--node-scorer", "value", "--value-model", value, "--with-macros"]),
+            ("menu+templates+macros", ["--policy", "menu+hyps", "--with-macros"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 
 def prover(*args: str) -> float:

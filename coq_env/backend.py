@@ -66,6 +66,21 @@ class CoqBackend(Backend):
         from .cheat import spelling
         return spelling(tactic)
 
+    def combine(self, tactic: str, subs) -> str | None:
+        """``t; s`` when every new goal gets the same ``s``, else ``t; [ a | b ]``; a
+        sequence ``s`` shared by several goals goes in parentheses, so it runs per goal."""
+        def bare(t: str) -> str:
+            t = self.normalise(t)
+            return t[:-1].rstrip() if t.endswith(".") else t
+
+        parts = [bare(s) for s in subs]
+        if not parts:
+            return self.normalise(tactic)
+        if len(set(parts)) == 1:  # (t; s1); s2 is t; (s1; s2) when t leaves one goal
+            s = parts[0] if len(parts) == 1 or ";" not in parts[0] else f"({parts[0]})"
+            return self.normalise(f"{bare(tactic)}; {s}")
+        return self.normalise(f"{bare(tactic)}; [ {' | '.join(parts)} ]")
+
     def statement(self, goal, name: str) -> str | None:
         binders = self.binders(goal, _IDENT.fullmatch)
         if binders is None or "?" in goal.conclusion or "\n" in goal.conclusion:

@@ -117,6 +117,12 @@ class Backend(abc.ABC):
             return str(e)
         return None
 
+    def combine(self, tactic: str, subs: Sequence[str]) -> str | None:
+        """One tactic that runs ``tactic`` on a goal, then ``subs[i]`` on the i-th goal it
+        leaves (how a sub-proof becomes a macro, ``prover.policy.macros``); None when this
+        backend has no combinators (its macro source then offers nothing)."""
+        return None
+
     def templates(self, goal: "Goal") -> list[str]:
         """Tactics naming ``goal``'s own hypotheses and variables (``templates.py``; none
         without it)."""

@@ -59,6 +59,10 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
     p.add_argument("--with-retrieval", action="store_true",
                    help="also offer the tactics of the most similar states of a traced corpus and of the "
                         "database's accepted proofs (names mapped), ranked by the model when there is one")
+    p.add_argument("--with-macros", action="store_true",
+                   help="also offer, as one tactic each, the sub-proofs that the database's accepted "
+                        "training proofs and hindsight lemmas found at the most similar states "
+                        "(--retrieval-db, else --db; prover.policy.macros)")
     p.add_argument("--retrieval-corpus", default=None, metavar="DIR",
                    help="with --with-retrieval: a traced corpus to index (e.g. runs/default/corpus)")
     p.add_argument("--retrieval-db", default=None, metavar="DB",
@@ -74,7 +78,8 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
 def policy_spec(args, deny=()):
     """The PolicySpec of ``policy_args``; --with-menu/--with-hyps add sources to a model policy,
     --with-retrieval to any policy (indexing ``--retrieval-corpus`` and ``--retrieval-db``, else
-    ``args.db``; never the problems in ``deny`` nor attempts under evaluation labels)."""
+    ``args.db``; never the problems in ``deny`` nor attempts under evaluation labels),
+    --with-macros likewise (the same database)."""
     from prover.policy import PolicySpec
     kw = {"model": args.model}
     if args.k is not None:
@@ -90,11 +95,13 @@ def policy_spec(args, deny=()):
         extra = tuple(s for s, on in (("menu", args.with_menu), ("templates", args.with_hyps)) if on)
     if getattr(args, "with_retrieval", False):
         extra += ("retrieval",)
+    if getattr(args, "with_macros", False):
+        extra += ("macros",)
     if extra:
         spec = PolicySpec(**{**spec.as_dict(), "sources": spec.sources + extra})
-    return spec.with_options("retrieval", corpus=args.retrieval_corpus,
-                             db=getattr(args, "retrieval_db", None) or getattr(args, "db", None),
-                             deny=sorted(deny))
+    db = getattr(args, "retrieval_db", None) or getattr(args, "db", None)
+    spec = spec.with_options("macros", db=db, deny=sorted(deny))
+    return spec.with_options("retrieval", corpus=args.retrieval_corpus, db=db, deny=sorted(deny))
 
 
 def check_policy(spec) -> str | None:

@@ -537,8 +537,10 @@ class Experiment:
 
     def model_policy(self, model: str, eval_keys: set[str]) -> PolicySpec:
         """The round's model policy (the preset's ``decode``); a retrieval source indexes the
-        corpus and this run's database, never the evaluation problems."""
+        corpus and this run's database, a macro source this run's database, never the
+        evaluation problems."""
         spec = model_spec(model, self.cfg.decode)
+        spec = spec.with_options("macros", db=str(self.db.path), deny=sorted(eval_keys))
         return spec.with_options("retrieval", corpus=self.cfg.corpus, db=str(self.db.path),
                                  deny=sorted(eval_keys))
 

@@ -160,15 +160,21 @@ def db_pairs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list[
     """(goals, tactic) steps of accepted proofs and hindsight lemmas newer than ``after``
     (last proof id, last hindsight rowid), never of a denied problem nor of an attempt under
     an evaluation label. Returns the pairs and the new ``after``."""
+    proofs, after = db_proofs(db, deny, after)
+    return [pair for steps in proofs for pair in steps], after
+
+
+def db_proofs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list[list], tuple[int, int]]:
+    """The step lists ([(goals, tactic), ...], one per proof) of what :func:`db_pairs` reads."""
     proof_after, hs_after = after
-    pairs: list[tuple[str, str]] = []
+    proofs: list[list] = []
     rows = db.query("select pr.id, pr.problem, pr.steps, a.policy from proofs pr join attempts a "
                     "on a.id = pr.attempt_id where pr.accepted = 1 and pr.id > ? order by pr.id", [proof_after])
     for r in rows:
         proof_after = max(proof_after, r["id"])
         if r["problem"] in deny or is_eval_label(r["policy"]):
             continue
-        pairs += [(g, t) for g, t in _steps(r["steps"])]
+        proofs.append([(g, t) for g, t in _steps(r["steps"])])
     try:
         hs = db.query("select rowid as rid, problem, steps from hindsight where accepted = 1 and rowid > ? "
                       "order by rowid", [hs_after])
@@ -177,8 +183,8 @@ def db_pairs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list[
     for r in hs:
         hs_after = max(hs_after, r["rid"])
         if r["problem"] not in deny:
-            pairs += [(g, t) for g, t in _steps(r["steps"])]
-    return pairs, (proof_after, hs_after)
+            proofs.append([(g, t) for g, t in _steps(r["steps"])])
+    return proofs, (proof_after, hs_after)
 
 
 def _steps(steps) -> list:

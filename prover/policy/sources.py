@@ -13,6 +13,7 @@ SOURCES: dict[str, str] = {
     "menu": "prover.policy.menu:MenuSource",
     "templates": "prover.policy.templates:TemplateSource",
     "retrieval": "prover.policy.retrieval:RetrievalSource",
+    "macros": "prover.policy.macros:MacroSource",
 }
 
 

@@ -1,0 +1,133 @@
+"""The macro source: a sub-proof found earlier, offered again as one tactic.
+
+Why: a best-first search of 8 expansions cannot find a proof of more than eight steps, however
+good each step's candidates are. On miniF2F test at 16 expansions the loop's models prove
+``algebra_absxm1pabsxpabsxp1eqxp2_0leqxleq1`` with ``intros. split_Rabs. lra.`` and seven
+more ``lra.`` (ten steps); ``intros; split_Rabs; lra.`` is one step. The training pool's
+accepted proofs and hindsight lemmas hold such sub-proofs. Each is compiled, with the
+backend's tactic combinators (:meth:`prover.backends.Backend.combine`; Coq: ``t; s`` and
+``t; [ a | b ]``), into one tactic that redoes it, and is indexed under the state where it
+started. At a new state the source offers the compiled sub-proofs of the most similar indexed
+states (BM25 and hypothesis renaming as in :mod:`prover.policy.retrieval`), so one expansion
+can take a learned multi-step move: library learning from the loop's own proofs, in the
+sense of Tactician's tactic reuse, without a model.
+
+Compilation: a proof is a list of (goals before, tactic) steps, the tactic applied to the
+first goal. The number of goals after a step says how many new goals it left for its first
+goal (``after - before + 1``; after the last step, one goal fewer), so the steps form a tree
+read depth first: a step that leaves no goal is a leaf, one that leaves ``k`` is followed by
+the ``k`` sub-proofs in order. Every step whose sub-tree has at least two steps gives one
+entry (its first goal -> the compiled sub-tree). Step lists whose counts do not make a tree
+(a step that closes goals other than its own) are skipped.
+
+The index is read from a proof database like the retrieval source's, growing online and
+rebuilt on resume, and never holds a problem in ``deny`` (the evaluation split) nor an
+attempt under an evaluation label. A backend without combinators gets no candidates.
+
+Invariants: candidates are in the backend's canonical spelling, pass its cheat filter, are
+de-duplicated, best first; the same index and state give the same candidates.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from prover.env import State, parse_goals_text
+from prover.policy.retrieval import RetrievalIndex, db_proofs, rename
+
+
+def compile_steps(steps: Sequence[tuple[str, str]], combine, style: str = "coq",
+                  min_steps: int = 2) -> list[tuple[str, str]]:
+    """(goals text, one tactic) for every step of ``steps`` whose sub-proof of its first goal
+    has at least ``min_steps`` steps; [] when the goal counts do not make a tree or the
+    backend cannot combine."""
+    steps = list(steps)
+    if len(steps) < min_steps:
+        return []
+    try:
+        counts = [len(parse_goals_text(g, style)) for g, _ in steps]
+    except ValueError:
+        return []
+    after = counts[1:] + [counts[-1] - 1]
+    left = [a - b + 1 for a, b in zip(after, counts)]  # goals each step leaves for its first goal
+    if any(n < 0 for n in left):
+        return []
+    out: list[tuple[str, str]] = []
+
+    def tree(i: int) -> tuple[str, int, int]:
+        """The compiled sub-proof starting at step ``i``, the index after it, its size."""
+        if i >= len(steps):
+            raise IndexError(i)
+        goals, tactic = steps[i]
+        j, size, subs = i + 1, 1, []
+        for _ in range(left[i]):
+            sub, j, n = tree(j)
+            subs.append(sub)
+            size += n
+        text = combine(tactic, subs) if subs else tactic
+        if text is None:
+            raise LookupError("no combinators")
+        if size >= min_steps:
+            out.append((goals, text))
+        return text, j, size
+
+    try:
+        _, end, _ = tree(0)
+    except (IndexError, LookupError, RecursionError):
+        return []
+    return out if end == len(steps) else []
+
+
+class MacroSource:
+    """Candidate source ``macros`` (tag ``macro``): the compiled sub-proofs of the ``m`` most
+    similar indexed states, names mapped, at most ``limit`` distinct ones. Options: ``db``
+    (a proof database path, read for new proofs before each state), ``deny`` (problem keys
+    never indexed: the evaluation split), ``proofs`` (step lists to index at once)."""
+
+    name, tag, static = "macros", "macro", False
+
+    def __init__(self, backend, db: str | None = None, deny: Sequence[str] = (),
+                 proofs: Sequence[Sequence[tuple[str, str]]] = (), m: int = 16, limit: int = 4):
+        self.backend, self.m, self.limit = backend, m, limit
+        self.deny = set(deny)
+        self.index = RetrievalIndex(backend.goal_style)
+        self.db_path, self._db, self._after = db, None, (0, 0)
+        self.add(proofs)
+        self.refresh()
+
+    def add(self, proofs) -> int:
+        """Compile and index step lists; returns how many entries were new."""
+        n = 0
+        for steps in proofs:
+            n += self.index.add(compile_steps(steps, self.backend.combine, self.backend.goal_style))
+        return n
+
+    def refresh(self) -> int:
+        """Index what the database accepted since the last look; returns how many entries."""
+        if not self.db_path:
+            return 0
+        from pathlib import Path
+
+        from prover.db import ProofDB
+        if self._db is None:
+            if not Path(self.db_path).exists():
+                return 0
+            self._db = ProofDB(self.db_path, create=False)
+        proofs, self._after = db_proofs(self._db, self.deny, self._after)
+        return self.add(proofs)
+
+    def candidates(self, state: State | None) -> list[str]:
+        if state is None or not state.goals:
+            return []
+        self.refresh()
+        goal = state.goals[0]
+        out: list[str] = []
+        for g, tactic, _ in self.index.query(goal, self.m):
+            t = rename(tactic, g, goal)
+            if t is None or self.backend.refusal(t) is not None:
+                continue
+            t = self.backend.normalise(t)
+            if t not in out:
+                out.append(t)
+            if len(out) >= self.limit:
+                break
+        return out
