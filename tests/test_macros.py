@@ -89,3 +89,15 @@ def test_a_macro_learned_from_a_pool_proof_proves_a_new_problem_in_one_step_on_r
     assert proof["length"] == 1 and proof["policy"] == "menu+hyps+macro"
     from coq_env.problems import parse_file
     assert check_proof(parse_file(new / "abs_b.v"), proof["proof"].split("\n")).accepted
+
+
+def test_a_preset_with_macros_indexes_its_own_database_and_denies_the_evaluation_split(tmp_path):
+    from prover.loop.iterate import Experiment, IterateConfig
+    cfg = IterateConfig(name="m", decode={"k": 2, "sources": ["menu", "macros"]})
+    exp = Experiment(cfg, root=tmp_path, progress=False)
+    try:
+        spec = exp.model_policy("some/model", {"test/a", "test/b"})
+        assert spec.sources == ("menu", "macros") and spec.label == "model+menu+macro"
+        assert spec.options["macros"] == {"db": str(exp.db.path), "deny": ["test/a", "test/b"]}
+    finally:
+        exp.close()
