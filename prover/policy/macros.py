@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from prover.env import State, parse_goals_text
-from prover.policy.retrieval import RetrievalIndex, db_proofs, rename
+from prover.env import parse_goals_text
+from prover.policy.retrieval import RetrievalSource
 
 
 def compile_steps(steps: Sequence[tuple[str, str]], combine, style: str = "coq",
@@ -77,57 +77,21 @@ def compile_steps(steps: Sequence[tuple[str, str]], combine, style: str = "coq",
     return out if end == len(steps) else []
 
 
-class MacroSource:
+class MacroSource(RetrievalSource):
     """Candidate source ``macros`` (tag ``macro``): the compiled sub-proofs of the ``m`` most
     similar indexed states, names mapped, at most ``limit`` distinct ones. Options: ``db``
     (a proof database path, read for new proofs before each state), ``deny`` (problem keys
-    never indexed: the evaluation split), ``proofs`` (step lists to index at once)."""
+    never indexed: the evaluation split), ``proofs`` (step lists to index at once). Querying,
+    renaming and the online refresh are the retrieval source's; only the entries differ."""
 
     name, tag, static = "macros", "macro", False
 
     def __init__(self, backend, db: str | None = None, deny: Sequence[str] = (),
                  proofs: Sequence[Sequence[tuple[str, str]]] = (), m: int = 16, limit: int = 4):
-        self.backend, self.m, self.limit = backend, m, limit
-        self.deny = set(deny)
-        self.index = RetrievalIndex(backend.goal_style)
-        self.db_path, self._db, self._after = db, None, (0, 0)
-        self.add(proofs)
-        self.refresh()
+        self.backend = backend
+        super().__init__(backend, db=db, deny=deny, m=m, limit=limit)
+        self.index.add(self.entries(proofs))
 
-    def add(self, proofs) -> int:
-        """Compile and index step lists; returns how many entries were new."""
-        n = 0
-        for steps in proofs:
-            n += self.index.add(compile_steps(steps, self.backend.combine, self.backend.goal_style))
-        return n
-
-    def refresh(self) -> int:
-        """Index what the database accepted since the last look; returns how many entries."""
-        if not self.db_path:
-            return 0
-        from pathlib import Path
-
-        from prover.db import ProofDB
-        if self._db is None:
-            if not Path(self.db_path).exists():
-                return 0
-            self._db = ProofDB(self.db_path, create=False)
-        proofs, self._after = db_proofs(self._db, self.deny, self._after)
-        return self.add(proofs)
-
-    def candidates(self, state: State | None) -> list[str]:
-        if state is None or not state.goals:
-            return []
-        self.refresh()
-        goal = state.goals[0]
-        out: list[str] = []
-        for g, tactic, _ in self.index.query(goal, self.m):
-            t = rename(tactic, g, goal)
-            if t is None or self.backend.refusal(t) is not None:
-                continue
-            t = self.backend.normalise(t)
-            if t not in out:
-                out.append(t)
-            if len(out) >= self.limit:
-                break
-        return out
+    def entries(self, proofs) -> list[tuple[str, str]]:
+        """Every sub-proof of two steps or more, compiled into one tactic."""
+        return [e for steps in proofs for e in compile_steps(steps, self.backend.combine, self.backend.goal_style)]

@@ -156,16 +156,10 @@ def corpus_pairs(path) -> list[tuple[str, str]]:
     return [(p["goals"], p["tactic"]) for p in load_pairs(path, split="train")]
 
 
-def db_pairs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list[tuple[str, str]], tuple[int, int]]:
-    """(goals, tactic) steps of accepted proofs and hindsight lemmas newer than ``after``
-    (last proof id, last hindsight rowid), never of a denied problem nor of an attempt under
-    an evaluation label. Returns the pairs and the new ``after``."""
-    proofs, after = db_proofs(db, deny, after)
-    return [pair for steps in proofs for pair in steps], after
-
-
 def db_proofs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list[list], tuple[int, int]]:
-    """The step lists ([(goals, tactic), ...], one per proof) of what :func:`db_pairs` reads."""
+    """The step lists ([(goals, tactic), ...], one per proof) of accepted proofs and hindsight
+    lemmas newer than ``after`` (last proof id, last hindsight rowid), never of a denied
+    problem nor of an attempt under an evaluation label. Returns them and the new ``after``."""
     proof_after, hs_after = after
     proofs: list[list] = []
     rows = db.query("select pr.id, pr.problem, pr.steps, a.policy from proofs pr join attempts a "
@@ -220,8 +214,12 @@ class RetrievalSource:
             if not Path(self.db_path).exists():
                 return 0
             self._db = ProofDB(self.db_path, create=False)
-        pairs, self._after = db_pairs(self._db, self.deny, self._after)
-        return self.index.add(pairs)
+        proofs, self._after = db_proofs(self._db, self.deny, self._after)
+        return self.index.add(self.entries(proofs))
+
+    def entries(self, proofs) -> list[tuple[str, str]]:
+        """The (goals, tactic) index entries of proofs' step lists: every step."""
+        return [pair for steps in proofs for pair in steps]
 
     def candidates(self, state: State | None) -> list[str]:
         if state is None or not state.goals:
