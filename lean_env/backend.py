@@ -50,6 +50,16 @@ class LeanBackend(Backend):
         from .cheat import normalise
         return normalise(tactic)
 
+    def combine(self, tactic: str, subs) -> str | None:
+        """``(t; a; b)``: Lean's parenthesised tactic sequence runs the steps in order, each on
+        the main goal, as the search did, so the sub-proofs follow ``t`` one after the other.
+        None for a multi-line step (a ``calc`` block, say), which ``;`` cannot join."""
+        parts = [self.normalise(t) for t in (tactic, *subs)]
+        if any("\n" in p for p in parts):
+            return None
+        flat = [p[1:-1] if p.startswith("(") and p.endswith(")") and _one_group(p) else p for p in parts[1:]]
+        return f"({'; '.join([parts[0], *flat])})"
+
     def statement(self, goal, name: str) -> str | None:
         binders = self.binders(goal, lambda n: "✝" not in n)  # inaccessible names cannot be stated
         if binders is None or "?" in goal.conclusion:
@@ -75,3 +85,13 @@ class LeanBackend(Backend):
 
 
 BACKEND = LeanBackend()
+
+
+def _one_group(text: str) -> bool:
+    """Whether ``text``'s opening parenthesis is closed only by its last character."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return depth == 0

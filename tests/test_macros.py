@@ -42,7 +42,22 @@ def test_step_lists_that_do_not_make_a_tree_are_skipped():
     two = [("⊢ A\n\n⊢ B\n\n⊢ C", "solve_all."), ("⊢ C", "easy.")]         # a step closed goals not its own
     assert compile_steps(two, COQ.combine) == []
     assert compile_steps(ABS, lambda t, subs: None) == []               # a backend without combinators
-    assert MacroSource(backends.get("lean"), proofs=[ABS]).candidates(State(parse_goals_text(ABS[0][0]))) == []
+
+
+def test_lean_sub_proofs_become_one_parenthesised_sequence_that_its_cheat_filter_accepts():
+    """Lean's ``(t; a; b)`` runs the steps in order on the main goal, as its search did. Only
+    the text and the filter are checked here: no live Lean on this machine."""
+    lean = backends.get("lean")
+    steps = [("a b : ℕ\nh : a = b\n⊢ a + 0 = b ∧ b = a", "constructor"),
+             ("a b : ℕ\nh : a = b\n⊢ a + 0 = b\n\na b : ℕ\nh : a = b\n⊢ b = a", "simp"),
+             ("a b : ℕ\nh : a = b\n⊢ a = b\n\na b : ℕ\nh : a = b\n⊢ b = a", "exact h"),
+             ("a b : ℕ\nh : a = b\n⊢ b = a", "omega")]
+    [(goals, macro)] = [e for e in compile_steps(steps, lean.combine, "lean") if e[0] == steps[0][0]]
+    assert macro == "(constructor; simp; exact h; omega)" and lean.refusal(macro) is None
+    src = MacroSource(lean, proofs=[steps])
+    target = State(parse_goals_text("x y : ℕ\nhx : x = y\n⊢ x + 0 = y ∧ y = x", "lean"))
+    assert src.candidates(target)[0] == "(constructor; simp; exact hx; omega)"  # names mapped
+    assert lean.combine("calc a = b := h\n  _ = c := g", ["rfl"]) is None      # ; cannot join lines
 
 
 def test_the_index_grows_online_and_never_holds_the_evaluation_split(tmp_path):

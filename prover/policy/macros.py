@@ -6,7 +6,7 @@ good each step's candidates are. On miniF2F test at 16 expansions the loop's mod
 more ``lra.`` (ten steps); ``intros; split_Rabs; lra.`` is one step. The training pool's
 accepted proofs and hindsight lemmas hold such sub-proofs. Each is compiled, with the
 backend's tactic combinators (:meth:`prover.backends.Backend.combine`; Coq: ``t; s`` and
-``t; [ a | b ]``), into one tactic that redoes it, and is indexed under the state where it
+``t; [ a | b ]``; Lean: the sequence ``(t; a; b)``), into one tactic that redoes it, and is indexed under the state where it
 started. At a new state the source offers the compiled sub-proofs of the most similar indexed
 states (BM25 and hypothesis renaming as in :mod:`prover.policy.retrieval`), so one expansion
 can take a learned multi-step move: library learning from the loop's own proofs, in the
