@@ -88,7 +88,7 @@ class MacroSource(RetrievalSource):
 
     def __init__(self, backend, db: str | None = None, deny: Sequence[str] = (),
                  proofs: Sequence[Sequence[tuple[str, str]]] = (), m: int = 16, limit: int = 4):
-        self.backend = backend
+        self.backend = backend  # entries() needs it during the first refresh in super().__init__
         super().__init__(backend, db=db, deny=deny, m=m, limit=limit)
         self.index.add(self.entries(proofs))
 
