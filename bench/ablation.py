@@ -11,6 +11,7 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     +value               ... and a learned value in the node scorer's slot
     +macros              ... and the training proofs' sub-proofs as one tactic each (everything)
     menu+templates+macros  the macros without a model
+    model+menu+templates+macros  the presets' policy: model ranking and beam, no retrieval, value or sampling
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -44,6 +45,8 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
             ("+value", s + ["--node-scorer", "value", "--value-model", value]),
             ("+macros", s + ["--node-scorer", "value", "--value-model", value, "--with-macros"]),
             ("menu+templates+macros", ["--policy", "menu+hyps", "--with-macros"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
+            ("model+menu+templates+macros", m + ["--with-macros"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 
