@@ -266,3 +266,60 @@ def test_search_worker_reads_menu_and_templates_from_a_decode_config(trained, co
         assert "lia." in w.policy.menu
     finally:
         w.close()
+
+
+def test_fixed_weight_mixes_the_fixed_order_into_the_model_scores(trained):
+    """fixed_weight w: each candidate scores model log-probability + w * the fixed scorer's
+    log-score of the sources' order (a generated tactic no source offers: the lowest one). A
+    large w gives the menu's own order back; w = 0 is the model alone."""
+    from prover.policy.fixed import fixed_scores
+    out, _ = trained
+    menu = ["lia.", "intros.", "reflexivity.", "auto.", "trivial."]
+    alone = load_policy(out, k=2, mode="beam", max_new_tokens=12, menu=menu)
+    mixed = load_policy(out, k=2, mode="beam", max_new_tokens=12, menu=menu, fixed_weight=0.5)
+    heavy = load_policy(out, k=2, mode="beam", max_new_tokens=12, menu=menu, fixed_weight=1000.0)
+    prior = {c.tactic: c.logprob for c in fixed_scores([menu])}
+    assert list(prior) == menu and prior["lia."] > prior["trivial."]
+    for goals, a, m, h in zip(GOALS[:2], alone.propose_goals(GOALS[:2]), mixed.propose_goals(GOALS[:2]),
+                              heavy.propose_goals(GOALS[:2])):
+        model_lp = {c.tactic: c.logprob for c in a}
+        assert {c.tactic for c in m} == set(model_lp)
+        for c in m:
+            assert c.logprob == pytest.approx(model_lp[c.tactic] + 0.5 * prior.get(c.tactic, min(prior.values())),
+                                              abs=1e-6)
+        assert [c.logprob for c in m] == sorted((c.logprob for c in m), reverse=True)
+        assert [c.tactic for c in h if c.tactic in prior] == menu  # the fixed order dominates
+    # the policy of a search state mixes the same way (the sources' groups, not the static menu only)
+    state = State((Goal((Hyp(("n",), "nat"),), "n + 0 = n"),))
+    [cands] = heavy.propose([state])
+    assert [c.tactic for c in cands if c.tactic in prior] == menu
+
+
+def test_fixed_weight_switch_on_the_command_line_on_real_coq(trained, tmp_path, coq_available):
+    """`prover search --policy model --with-menu --fixed-weight W` proves on a real coqtop, and
+    each stored edge's score moved by exactly W times the menu's fixed log-score."""
+    from prover.cli import main
+    from prover.db import ProofDB
+    from prover.policy.fixed import fixed_scores, scored_menu
+    from tests.conftest import write
+    write(tmp_path / "p" / "easy.v", """
+        Theorem easy (n : nat) : n + 0 = n.
+        Proof.
+        Admitted.
+        """)
+    out, _ = trained
+    scores = {}
+    for w in ("0", "2"):
+        db = tmp_path / f"w{w}.db"
+        assert main(["search", "--problems", str(tmp_path / "p"), "--db", str(db), "--workers", "1",
+                     "--expansions", "4", "--policy", "model", "--model", str(out), "--k", "2",
+                     "--with-menu", "--fixed-weight", w]) == 0
+        with ProofDB(db, create=False) as d:
+            assert len(d.proofs()) == 1
+            scores[w] = {r["tactic"]: r["logprob"] for r in d.query(
+                "SELECT tactic, logprob FROM edges WHERE src = (SELECT id FROM nodes WHERE parent IS NULL)")}
+    prior = {c.tactic: c.logprob for c in fixed_scores([scored_menu("coq")])}
+    shared = [t for t in scores["0"] if t in scores["2"] and t in prior]
+    assert shared
+    for t in shared:
+        assert scores["2"][t] == pytest.approx(scores["0"][t] + 2 * prior[t], abs=1e-4)

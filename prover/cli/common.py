@@ -73,6 +73,9 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                         "instead of beam search")
     p.add_argument("--temperature", type=float, default=None, help="with --sample (default 1.0)")
     p.add_argument("--top-p", type=float, default=None, help="with --sample: nucleus mass (default 1.0)")
+    p.add_argument("--fixed-weight", type=float, default=None, metavar="W",
+                   help="model policy: score = model log-probability + W * the fixed scorer's log-score of "
+                        "the sources' order (a product of experts; default 0: the model alone)")
 
 
 def policy_spec(args, deny=()):
@@ -88,6 +91,9 @@ def policy_spec(args, deny=()):
                                       ("top_p", getattr(args, "top_p", None))) if v is not None}
     if getattr(args, "sample", False) or decode:
         decode["mode"] = "sample"
+    if getattr(args, "fixed_weight", None):
+        decode["fixed_weight"] = args.fixed_weight
+    if decode:
         kw["decode"] = decode
     spec = PolicySpec.named(args.policy, **kw)
     extra = ()

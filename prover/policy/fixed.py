@@ -27,30 +27,43 @@ class FixedPolicy:
 
     def offered(self, state: State | None) -> list[list[str]]:
         """Each source's tactics for ``state``, each tactic only at its first source."""
-        seen: set[str] = set()
-        out = []
-        for src in self.sources:
-            if state is None and not src.static:
-                out.append([])
-                continue
-            fresh = [t for t in src.candidates(state) if t not in seen]
-            seen.update(fresh)
-            out.append(fresh)
-        return out
+        return grouped(self.sources, state)
 
     def propose(self, states: Sequence[State | None], k: int | None = None) -> list[list[Candidate]]:
         k = k or self.default_k
         out = []
         for s in states:
-            groups = self.offered(s)
-            first, rest = (groups[0], [t for g in groups[1:] for t in g]) if groups else ([], [])
-            weights = [0.9 ** i for i in range(len(first))]
-            z = sum(weights) or 1.0
-            cands = [Candidate(t, math.log(w / z)) for t, w in zip(first, weights)]
-            last = cands[-1].logprob if cands else 0.0
-            cands += [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(rest)]
+            cands = fixed_scores(self.offered(s))
             out.append(cands[:k] if k else cands)
         return out
+
+
+def grouped(sources: Sequence, state: State | None) -> list[list[str]]:
+    """Each source's tactics for ``state`` (None: the static sources' only), each tactic only
+    at its first source."""
+    seen: set[str] = set()
+    out = []
+    for src in sources:
+        if state is None and not src.static:
+            out.append([])
+            continue
+        fresh = [t for t in dict.fromkeys(src.candidates(state)) if t not in seen]
+        seen.update(fresh)
+        out.append(fresh)
+    return out
+
+
+def fixed_scores(groups: Sequence[Sequence[str]]) -> list[Candidate]:
+    """The fixed scorer over each source's tactics (``groups``, in source order, each tactic
+    once): a normalised geometric decay over the first source, then half the score before
+    for each later tactic. Also the prior a model policy can mix in (``fixed_weight``)."""
+    first, rest = (list(groups[0]), [t for g in groups[1:] for t in g]) if groups else ([], [])
+    weights = [0.9 ** i for i in range(len(first))]
+    z = sum(weights) or 1.0
+    cands = [Candidate(t, math.log(w / z)) for t, w in zip(first, weights)]
+    last = cands[-1].logprob if cands else 0.0
+    cands += [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(rest)]
+    return cands
 
 
 class MenuPolicy(FixedPolicy):

@@ -21,7 +21,11 @@ With candidate sources (``prover.policy.sources``: the backend's automation menu
 state's hypothesis templates...), every state also gets every offered tactic as a candidate,
 scored by the same model log-probability (:meth:`ModelPolicy.score`): the model decides which
 of them to try first and which child the best-first search expands next, and still proposes
-tactics of its own. This is the "learned ranking over a tactic library" of
+tactics of its own. With ``fixed_weight`` w > 0 a candidate's score is a product of experts,
+the model's log-probability plus w times the fixed scorer's log-score of the sources' order
+(:func:`prover.policy.fixed.fixed_scores`; a generated tactic no source offers gets the
+lowest one): the model re-ranks the hand-ordered menu instead of replacing its order, so a
+small model's noise moves a candidate only where it is confident. This is the "learned ranking over a tactic library" of
 Tactician/ASTactic next to free generation (GPT-f); no sources is the pure generative
 policy, and ``generate=False`` (``k = 0``) ranks the sources only.
 """
@@ -33,6 +37,7 @@ from typing import Sequence
 
 from prover.model import TacticModel, load
 from prover.policy.base import Candidate
+from prover.policy.fixed import fixed_scores, grouped
 
 
 @dataclass
@@ -46,6 +51,7 @@ class DecodeConfig:
     oversample: int = 2           # sample mode: samples per state and round = oversample * k
     rounds: int = 4               # sample mode: rounds at most, while a state has fewer than k
     seed: int = 0
+    fixed_weight: float = 0.0     # score = model log-prob + fixed_weight * the sources' fixed log-score
 
 
 class ModelPolicy:
@@ -78,24 +84,35 @@ class ModelPolicy:
 
     def offered(self, state) -> list[str]:
         """The sources' tactics for ``state`` (None: the static sources' only), de-duplicated."""
-        out: list[str] = []
-        for src in self.sources:
-            if state is not None or src.static:
-                out.extend(src.candidates(state))
-        return list(dict.fromkeys(out))
+        return [t for g in grouped(self.sources, state) for t in g]
 
     # ---- the Policy protocol ---------------------------------------------------------
     def propose(self, states: Sequence, k: int | None = None) -> list[list[Candidate]]:
-        return self.propose_goals([s.text() for s in states], k, [self.offered(s) for s in states])
+        groups = [grouped(self.sources, s) for s in states]
+        return self.propose_goals([s.text() for s in states], k, [[t for g in gs for t in g] for gs in groups],
+                                  [self._prior(gs) for gs in groups])
+
+    def _prior(self, groups) -> dict[str, float] | None:
+        """The fixed scorer's log-score of each offered tactic (None when ``fixed_weight`` is 0)."""
+        if not self.cfg.fixed_weight:
+            return None
+        return {c.tactic: c.logprob for c in fixed_scores(groups)}
 
     def propose_goals(self, goals: Sequence[str], k: int | None = None,
-                      extra: Sequence[Sequence[str]] | None = None) -> list[list[Candidate]]:
+                      extra: Sequence[Sequence[str]] | None = None,
+                      priors: Sequence[dict[str, float] | None] | None = None) -> list[list[Candidate]]:
         """Like ``propose`` on goal texts (``prover.env.goals_text`` form): ``k`` generated
         candidates plus the tactics offered for each goal (``extra``; default: the static
-        sources'), all ordered by the model."""
+        sources'), all ordered by the model (with ``fixed_weight``, by the model and the
+        fixed scores ``priors``, one dict per goal; default: the static sources')."""
         n_gen = self.default_k if k is None else k
         static = self.offered(None) if extra is None else None
         extra_of = {g: list(e) for g, e in zip(goals, extra)} if extra is not None else {}
+        if priors is None:
+            static_prior = self._prior(grouped(self.sources, None)) if extra is None else None
+            prior_of = {g: static_prior for g in goals}
+        else:
+            prior_of = dict(zip(goals, priors))
         unique = list(dict.fromkeys(goals))  # the same goals twice are decoded once
         out: list[list[Candidate]] = []
         for i in range(0, len(unique), self.cfg.batch_size):
@@ -103,12 +120,17 @@ class ModelPolicy:
             gen = self._generate(chunk, n_gen) if n_gen else [[] for _ in chunk]
             for g, cands in zip(chunk, gen):
                 offered = list(dict.fromkeys(static if static is not None else extra_of.get(g, [])))
-                if not offered:
-                    continue
                 merged = {c.tactic: c.logprob for c in cands}
-                for t, lp in zip(offered, self.score([g], offered)[0]):
-                    merged[t] = max(lp, merged.get(t, -math.inf))
-                cands[:] = [Candidate(t, lp) for t, lp in sorted(merged.items(), key=lambda kv: -kv[1])]
+                if offered:
+                    for t, lp in zip(offered, self.score([g], offered)[0]):
+                        merged[t] = max(lp, merged.get(t, -math.inf))
+                prior = prior_of.get(g)
+                if prior:  # the product of experts: model + fixed_weight * fixed
+                    floor = min(prior.values())
+                    w = self.cfg.fixed_weight
+                    merged = {t: lp + w * prior.get(t, floor) for t, lp in merged.items()}
+                if offered or prior:
+                    cands[:] = [Candidate(t, lp) for t, lp in sorted(merged.items(), key=lambda kv: -kv[1])]
             out.extend(gen)
         by_goals = dict(zip(unique, out))
         return [list(by_goals[g]) for g in goals]
@@ -220,7 +242,7 @@ class ModelPolicy:
 
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
-                top_p: float = 1.0, oversample: int = 2,
+                top_p: float = 1.0, oversample: int = 2, fixed_weight: float = 0.0,
                 device: str | None = None, batch_size: int = 8, seed: int = 0,
                 threads: int | None = None, menu: list[str] | str | None = None,
                 templates: str | None = None, sources: Sequence | None = None,
@@ -245,5 +267,6 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
     if templates:
         sources.append(make_source("templates", templates))
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample)
+                       batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
+                       fixed_weight=fixed_weight)
     return ModelPolicy(load(model_dir), cfg, device=device, sources=sources)

@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 GENERATORS = (None, "model")
 SCORERS = ("fixed", "model")
-DECODE_KEYS = ("mode", "temperature", "top_p", "oversample", "max_new_tokens", "batch_size", "seed")
+DECODE_KEYS = ("mode", "temperature", "top_p", "oversample", "max_new_tokens", "batch_size", "seed",
+               "fixed_weight")
 
 
 @dataclass(frozen=True)
