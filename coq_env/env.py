@@ -11,11 +11,18 @@ Every tactic runs as ``Timeout N tactic.`` inside Coq, and under a wall-clock de
 outside it: a hung, crashed or memory-blown process is killed, restarted, and the problem
 reopened; the caller sees only a TacticTimeout/TacticError for the tactic that did it, and
 every earlier state stays usable (it is rebuilt by replay on demand).
+
+A ``Timeout!`` that Coq gives far sooner than the limit it was given is no timeout: it is a
+coqtop whose alarm broke (seen once in a 244-problem evaluation, after `sauto` hit its limit
+and `qauto` failed: from then on `lia`, `lra`, `nra` and `sauto` answered ``Timeout!`` within
+5 ms on every goal, for the rest of the process's life). Such an answer restarts the process
+and runs the tactic again; only a second early ``Timeout!`` from a fresh process is believed.
 """
 from __future__ import annotations
 
 import math
 import re
+import time
 
 from prover.env import (EnvError, Environment, Goal, NewState, Outcome, ProofFinished,
                         State, TacticError, TacticTimeout)
@@ -27,6 +34,9 @@ from . import goals as G
 from .cheat import CheatError, check_tactic, spelling
 from .coqtop import CoqDied, CoqHang, Coqtop
 from .sentences import SentenceError, split_sentences
+
+# A Timeout! sooner than this fraction of the limit Coq was given is a broken alarm, not a timeout.
+EARLY_TIMEOUT = 0.25
 
 # Loaded after the problem's own imports and before its statement. These modules add
 # tactics only (lia, nia, lra, nra, psatz); they export no names that could shadow the
@@ -68,6 +78,8 @@ class CoqEnv(Environment):
         self.coq: Coqtop | None = None
         self.problem: Problem | None = None
         self.restarts = 0
+        self.broken_timers = 0  # early Timeout! answers that restarted the process
+        self._retrying = False
         self._paths: dict[str, tuple[str, ...]] = {}
         self._cur: list[tuple[str, int]] = []   # current Coq path: (tactic, state number after it)
         self._root_n = 0
@@ -202,9 +214,10 @@ class CoqEnv(Environment):
             self._goto(path)
             return self._run(path, t, timeout)
 
-        # killed from outside, or by this tactic: rebuilt; one more try tells which
+        # killed from outside, or by this tactic (or its alarm broke): rebuilt; one more try tells which
+        self._retrying = False
         try:
-            return retry_once(attempt, CoqDied, before_retry=self._restart)
+            return retry_once(attempt, CoqDied, before_retry=self._retry)
         except CoqHang:
             self._restart()
             return TacticTimeout(timeout)
@@ -212,13 +225,22 @@ class CoqEnv(Environment):
             self._restart()
             return TacticError(f"Coq process died: {e}", transient=True)
 
+    def _retry(self) -> None:
+        self._retrying = True
+        self._restart()
+
     def _run(self, path: tuple[str, ...], t: str, timeout: float) -> Outcome:
         coq = self.coq
         before = coq.state
+        t0 = time.monotonic()
         out, n, _ = coq.send(self._timed(t, timeout), timeout=timeout + self.grace)
         err = coq_error(out)
         if err:
             if err.startswith("Timeout!"):
+                if time.monotonic() - t0 < EARLY_TIMEOUT * max(1, math.ceil(timeout)) and not self._retrying:
+                    self.broken_timers += 1
+                    raise CoqDied(f"Timeout! after {time.monotonic() - t0:.3f}s of a {timeout:g}s limit: "
+                                  "a broken alarm")
                 return TacticTimeout(timeout)
             return TacticError(err)
         if n == before:

@@ -81,6 +81,38 @@ def test_hang_past_deadline_kills_and_restarts(env, problem_dir, monkeypatch):
     assert isinstance(env.apply(s, "lia"), ProofFinished)
 
 
+def test_an_early_timeout_is_a_broken_alarm_the_process_is_restarted(env, problem_dir, monkeypatch):
+    """Coq's Timeout! far sooner than the limit it was given (a broken alarm, as a coqtop once
+    gave for every lia/lra after a sauto timeout) restarts the process and runs the tactic
+    again: the tactic's real answer comes back, and nothing is recorded as a timeout."""
+    from coq_env.env import CoqEnv
+    root = env.open(parse_file(problem_dir / "add_zero.v"))
+    pid, first = env.coq.pid, []
+
+    def broken_once(t, secs):  # the first try runs under a real 1 s alarm inside a 8 s limit
+        if not first:
+            first.append(t)
+            return "Timeout 1 (let rec f x := f x in f 0)."
+        return timed(t, secs)
+
+    timed = CoqEnv._timed
+    monkeypatch.setattr(type(env), "_timed", staticmethod(broken_once))
+    out = env.apply(root, "intros; lia", timeout=8)
+    assert isinstance(out, ProofFinished) and out.proof == ("intros; lia.",)
+    assert env.broken_timers == 1 and env.restarts == 1 and env.coq.pid != pid
+
+
+def test_an_early_timeout_twice_is_believed(env, problem_dir, monkeypatch):
+    """A fresh process that again times out early gives the tactic's timeout (no endless retries)."""
+    root = env.open(parse_file(problem_dir / "add_zero.v"))
+    monkeypatch.setattr(type(env), "_timed", staticmethod(lambda t, secs: f"Timeout 1 {t}"))
+    out = env.apply(root, "let rec f x := f x in f 0", timeout=8)
+    assert isinstance(out, TacticTimeout)
+    assert env.broken_timers == 1 and env.restarts == 1
+    monkeypatch.undo()
+    assert isinstance(env.apply(root, "intros; lia"), ProofFinished)
+
+
 def test_killed_process_is_recovered(env, problem_dir):
     root = env.open(parse_file(problem_dir / "real_lin.v"))
     s = env.apply(root, "assert (x = y + 2) by lra").state
