@@ -237,10 +237,10 @@ class CoqEnv(Environment):
         err = coq_error(out)
         if err:
             if err.startswith("Timeout!"):
-                if time.monotonic() - t0 < EARLY_TIMEOUT * max(1, math.ceil(timeout)) and not self._retrying:
+                took = time.monotonic() - t0
+                if took < EARLY_TIMEOUT * max(1, math.ceil(timeout)) and not self._retrying:
                     self.broken_timers += 1
-                    raise CoqDied(f"Timeout! after {time.monotonic() - t0:.3f}s of a {timeout:g}s limit: "
-                                  "a broken alarm")
+                    raise CoqDied(f"Timeout! after {took:.3f}s of a {timeout:g}s limit: a broken alarm")
                 return TacticTimeout(timeout)
             return TacticError(err)
         if n == before:

@@ -24,10 +24,10 @@ of them to try first and which child the best-first search expands next, and sti
 tactics of its own. With ``fixed_weight`` w > 0 a candidate's score is a product of experts,
 the model's log-probability plus w times the fixed scorer's log-score of the sources' order
 (:func:`prover.policy.fixed.fixed_scores`; a generated tactic no source offers gets the
-lowest one): the model re-ranks the hand-ordered menu instead of replacing its order, so a
-small model's noise moves a candidate only where it is confident. This is the "learned ranking over a tactic library" of
-Tactician/ASTactic next to free generation (GPT-f); no sources is the pure generative
-policy, and ``generate=False`` (``k = 0``) ranks the sources only.
+lowest one): the model re-ranks the hand-ordered menu instead of replacing its order. This
+is the "learned ranking over a tactic library" of Tactician/ASTactic next to free
+generation (GPT-f); no sources is the pure generative policy, and ``generate=False``
+(``k = 0``) ranks the sources only.
 """
 from __future__ import annotations
 
@@ -106,13 +106,14 @@ class ModelPolicy:
         sources'), all ordered by the model (with ``fixed_weight``, by the model and the
         fixed scores ``priors``, one dict per goal; default: the static sources')."""
         n_gen = self.default_k if k is None else k
-        static = self.offered(None) if extra is None else None
+        static = None
+        if extra is None:  # the static sources', the same for every goal
+            groups = grouped(self.sources, None)
+            static = [t for g in groups for t in g]
+            if priors is None:
+                priors = [self._prior(groups)] * len(goals)
         extra_of = {g: list(e) for g, e in zip(goals, extra)} if extra is not None else {}
-        if priors is None:
-            static_prior = self._prior(grouped(self.sources, None)) if extra is None else None
-            prior_of = {g: static_prior for g in goals}
-        else:
-            prior_of = dict(zip(goals, priors))
+        prior_of = dict(zip(goals, priors)) if priors is not None else {}
         unique = list(dict.fromkeys(goals))  # the same goals twice are decoded once
         out: list[list[Candidate]] = []
         for i in range(0, len(unique), self.cfg.batch_size):
