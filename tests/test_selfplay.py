@@ -199,12 +199,14 @@ def test_selfplay_config_is_checked():
 
 @pytest.mark.slow
 def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_path, coq_available):
-    """`prover iterate` with self-play, killed once conjecture attempts are being recorded;
-    the resumed run finishes, loses no conjecture or verdict, and counts no attempt twice."""
+    """`prover iterate` with self-play (the optional ``written`` operator on too), killed once
+    conjecture attempts are being recorded; the resumed run finishes, loses no conjecture or
+    verdict, and counts no attempt twice."""
     cfg = json.loads((ROOT / "data/configs/tiny.json").read_text())
     cfg.update(name="sp", rounds=1, corpus=str(tmp_path / "corpus"))
     cfg["trace"]["roots"] = [str(ROOT / r) for r in cfg["trace"]["roots"]]  # the run's cwd is tmp_path
-    cfg["selfplay"]["enabled"] = True
+    cfg["selfplay"].update(enabled=True, written_parents=2, written_max_tokens=64,
+                           operators=cfg["selfplay"].get("operators", list(C.OPERATORS[:-1])) + ["written"])
     conf = tmp_path / "sp.json"
     conf.write_text(json.dumps(cfg))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -241,7 +243,10 @@ def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_pa
         assert len(pairs) == len(set(pairs))  # no attempt counted twice
         assert all(r["parent"].startswith("valid/") or r["parent"].startswith("conj/") for r in after.values())
     rounds = (tmp_path / "runs" / "sp" / "rounds.csv").read_text().splitlines()
-    assert "conj_proposed" in rounds[0] and len(rounds) == 2
+    assert "conj_proposed" in rounds[0] and "pairs_statements" in rounds[0] and len(rounds) == 2
+    state = json.loads((tmp_path / "runs" / "sp" / "state.json").read_text())
+    wrote = state["done"]["r0.conjecture"]["proposed"]  # the written operator ran in the loop
+    assert wrote["written_parents"] >= 1 and wrote["written_sampled"] > 0
 
 
 def test_hindsight_share_and_source_counts():
@@ -252,7 +257,7 @@ def test_hindsight_share_and_source_counts():
     assert sum(p["source"] == "hindsight" for p in mixed) == 6 and len(mixed) == 12
     assert with_share(base, extra, 0.0, 0) == base and with_share([], extra, 0.3, 0) == extra
     counts = source_counts(mixed + [{"goals": "c", "tactic": "t"}])
-    assert counts == {"corpus": 1, "proof": 6, "hindsight": 2, "conjecture": 0}
+    assert counts == {"corpus": 1, "proof": 6, "hindsight": 2, "conjecture": 0, "statement": 0}
 
 
 def test_conjecture_proofs_train_and_an_evaluation_key_among_them_is_a_leak(tmp_path):
@@ -280,3 +285,41 @@ def test_stuck_leaves_out_goals_reached_by_introductions_alone():
              "t": {"parent": "s", "tactic": "intros."}}
     assert C._restates(nodes, nodes["i"]) and C._restates(nodes, nodes["j"])
     assert not C._restates(nodes, nodes["s"]) and not C._restates(nodes, nodes["t"])
+
+
+def test_the_model_trained_on_statements_writes_firewalled_conjectures(searched, tmp_path):
+    """The ``written`` operator: statement-writing examples come from accepted hindsight lemmas
+    of training problems only; a real model trained on them writes statements that parse as
+    goals, and they enter the conjectures table with their provenance."""
+    from prover.policy.model import load_policy
+    from prover.selfplay import written as W
+    from prover.train import TrainConfig, train
+    db, pool, evalp = searched
+    pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
+    H.verify(db, H.harvest(db, db.attempts_of(["model"]), COQ, pool_keys, eval_keys), {p.key: p for p in pool},
+             COQ, 0, workers=1, progress=False)
+    ex = W.pairs(db, eval_keys, "coq")
+    assert ex and all(e["source"] == "statement" and e["problem"] in pool_keys for e in ex)
+    assert all(e["goals"].startswith(W.TAG + "\n") and W.parse_written(e["tactic"], "coq") for e in ex)
+    assert any(e["tactic"].endswith("⊢ x = 6") for e in ex)
+    assert not W.pairs(db, pool_keys, "coq")  # a forbidden problem gives no example
+    # a real model, trained on them (repeated), writes statements for an unsolved pool problem
+    data = tmp_path / "statements.jsonl"
+    data.write_text("".join(json.dumps(e) + "\n" for e in ex * 40))
+    cfg = TrainConfig.from_json(ROOT / "data" / "configs" / "model_tiny.json")
+    cfg.model.context, cfg.max_len, cfg.steps = 256, 256, 120
+    train([str(data)], tmp_path / "model", cfg, progress=False)
+    nodes = db.tree_rows(next(a["id"] for a in db.attempts_of(["model"]) if a["problem"] == "valid/three"))[1]
+    parents = [("valid/three", C.statement_goal(nodes, "coq"))]
+    policy = load_policy(tmp_path / "model", k=4, mode="sample", top_p=0.95, max_new_tokens=64, seed=3)
+    cands, counts = W.write(policy, parents, 4, "coq")
+    assert counts["sampled"] == counts["unparsable"] + counts["restated"] + len(cands)
+    assert cands and all(c.operator == "written" and c.parent == "valid/three" for c in cands)
+    assert all(isinstance(c.goal, Goal) and c.goal.conclusion for c in cands)
+    C.propose(db, cands, COQ, 2, {p.key: p for p in pool}, pool_keys, eval_keys, set())
+    rows = [r for r in db.conjectures() if r["operator"] == "written"]
+    assert rows and all(r["parent"] == "valid/three" and r["round"] == 2 for r in rows)
+    # the frontier: unsolved pool statements only, in a seeded order
+    assert W.frontier([("valid/easy", parents[0][1]), ("valid/three", parents[0][1])], {"valid/easy"}, 5, 0) == \
+        [("valid/three", parents[0][1])]
+    assert W.parse_written("x : R\n⊢ x = 1\n\n⊢ True", "coq") is None and W.parse_written("junk", "coq") is None

@@ -50,14 +50,14 @@ ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size"
                 "new_proofs", "training_pairs", "train_seconds", "search_seconds", "expansions_per_second",
                 "budget_unsolved", "budget_solved",
                 # where the round's training pairs came from (distinct pairs per source)
-                "pairs_corpus", "pairs_proofs", "pairs_hindsight", "pairs_conjectures",
+                "pairs_corpus", "pairs_proofs", "pairs_hindsight", "pairs_conjectures", "pairs_statements",
                 # self-play: hindsight lemmas checked/accepted before this round's training,
                 # conjectures of this round (proposed, elaborated, trivial, kept, proved)
                 "hindsight_checked", "hindsight_accepted", "conj_proposed", "conj_elaborated",
                 "conj_trivial", "conj_easy", "conj_kept", "conj_proved", "selfplay_seconds",
                 # distinct verified pairs first found this round, by source (prover.loop.compare)
                 "new_pairs", "new_pairs_proof", "new_pairs_hindsight", "new_pairs_conjecture"]
-SOURCES = ("corpus", "proof", "hindsight", "conjecture")
+SOURCES = ("corpus", "proof", "hindsight", "conjecture", "statement")  # statement: the ``written`` operator's
 
 
 class LeakError(RuntimeError):
@@ -411,6 +411,11 @@ class Experiment:
                 from prover.selfplay import hindsight
                 proof_pairs = with_share(proof_pairs, hindsight.pairs(self.db, eval_keys),
                                          self.selfplay.hindsight_share, self.cfg.seed + r)
+            if self.writes_statements:
+                from prover.selfplay import written
+                style = backends.get(self.cfg.backend).goal_style
+                proof_pairs = with_share(proof_pairs, written.pairs(self.db, eval_keys, style),
+                                         self.selfplay.statement_share, self.cfg.seed + r)
             corpus, dropped = firewall_corpus(self.corpus_pairs(), {k.split("/")[-1] for k in eval_keys},
                                               self.db.root_goals(eval_keys))
             if dropped:
@@ -561,6 +566,11 @@ class Experiment:
         return model.meta
 
     # -- self-play ------------------------------------------------------------------------
+    @property
+    def writes_statements(self) -> bool:
+        sp = self.selfplay
+        return sp.enabled and sp.conjectures and "written" in sp.operators
+
     def conjecture_keys(self, statuses: tuple[str, ...]) -> set[str]:
         if not self.selfplay.enabled:
             return set()
@@ -620,11 +630,16 @@ class Experiment:
             for row in self.db.conjectures(status="proved"):
                 roots.append((row["key"], parse_goals_text(row["goal"], style)[0]))
             cands += C.mutations(roots, sp.operators, sp.mutations_per_round, self.cfg.seed + r)
+            written = {}
+            if self.writes_statements:
+                more, written = self.written_candidates(r, model, [x for x in roots if x[0] in pool_keys])
+                cands += more
             forbidden_goals = set()
             for a in self.db.attempts_of(["menu-baseline", "eval"]):
                 _, nodes, _ = self.db.tree_rows(a["id"])
                 forbidden_goals |= {C.normalise(n["goals"]) for n in nodes.values() if n["parent"] is None}
             proposed = C.propose(self.db, cands, backend, r, parents, set(parents), eval_keys, forbidden_goals)
+            proposed.update({f"written_{k}": v for k, v in written.items()})
             self.state[f"r{r}.proposed"] = proposed
             self._save()
         proposed = self.state[f"r{r}.proposed"]
@@ -639,6 +654,21 @@ class Experiment:
                 "seconds": round(time.time() - t0, 1)}
         self.log(f"round {r}: conjectures proposed {proposed['proposed']}, screened {screened}, selected {selected}")
         return info
+
+    def written_candidates(self, r: int, model: str, roots) -> tuple[list, dict]:
+        """The ``written`` operator's candidates, and its counts: statements the round's model
+        samples for unsolved pool statements (``prover.selfplay.written``)."""
+        from prover.policy.model import load_policy
+        from prover.selfplay import written
+        sp = self.selfplay
+        parents = written.frontier(roots, self.db.accepted_problems(), sp.written_parents, self.cfg.seed + r)
+        policy = load_policy(model, k=sp.written_per_parent, mode="sample", top_p=0.95,
+                             max_new_tokens=sp.written_max_tokens, seed=self.cfg.seed + r)
+        cands, counts = written.write(policy, parents, sp.written_per_parent, backends.get(self.cfg.backend).goal_style)
+        self.log(f"round {r}: the model wrote {len(cands)} statements for {counts['parents']} unsolved pool "
+                 f"statements ({counts['unparsable']} of {counts['sampled']} samples unparsable, "
+                 f"{counts['restated']} restating the parent)")
+        return cands, {**counts, "candidates": len(cands)}
 
     def selfplay_columns(self, r: int) -> dict:
         h = self.done(f"r{r}.hindsight") or {}
@@ -678,7 +708,8 @@ class Experiment:
 
 def _pair_columns(sources: dict) -> dict:
     return {"corpus": sources.get("corpus", 0), "proofs": sources.get("proof", 0),
-            "hindsight": sources.get("hindsight", 0), "conjectures": sources.get("conjecture", 0)}
+            "hindsight": sources.get("hindsight", 0), "conjectures": sources.get("conjecture", 0),
+            "statements": sources.get("statement", 0)}
 
 
 def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):

@@ -5,6 +5,8 @@
   conjecture.py   statements the loop poses itself (stuck subgoals, named mutations), screened
                   (elaborates, not trivial, new, not from the evaluation split) and selected
                   STP-style (barely provable ones are kept)
+  written.py      the optional ``written`` operator: the model, trained on statements too,
+                  writes conjectures for unsolved pool statements
 
 ``prover iterate`` runs them when the preset's ``selfplay`` section enables them
 (:class:`SelfPlayConfig`); ``--no-selfplay`` runs the same preset without.
@@ -27,6 +29,12 @@ class SelfPlayConfig:
     mutations_per_round: int = 30        # mutations proposed per round
     screen_timeout: float = 1.0          # seconds per menu tactic when screening (trivial?)
     attempt_budgets: list = field(default_factory=lambda: [1, 2, 4])  # growing: STP-style selection
+    # the ``written`` operator: on when ``operators`` lists it (no preset does; the `gpu`
+    # preset's larger model is the one meant to write statements)
+    statement_share: float = 0.1         # share of statement-writing examples among the non-corpus pairs
+    written_parents: int = 10            # unsolved pool statements the model writes for, per round
+    written_per_parent: int = 4          # statements sampled per parent (nucleus, de-duplicated)
+    written_max_tokens: int = 160        # the longest statement it may write, in tokens
     retire_after: int = 2                # a kept conjecture unproved by this many pool rounds leaves the pool
 
     @classmethod
@@ -43,8 +51,9 @@ class SelfPlayConfig:
             raise ValueError(f"unknown conjecture operator {unknown[0]!r} (expected {', '.join(OPERATORS)})")
         if not cfg.attempt_budgets or sorted(cfg.attempt_budgets) != list(cfg.attempt_budgets):
             raise ValueError("attempt_budgets must be a non-empty growing list of expansions")
-        if not 0 <= cfg.hindsight_share < 1:
-            raise ValueError("hindsight_share must be in [0, 1)")
+        for name in ("hindsight_share", "statement_share"):
+            if not 0 <= getattr(cfg, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1)")
         return cfg
 
     def as_dict(self) -> dict:

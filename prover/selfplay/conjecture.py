@@ -7,7 +7,9 @@ problem, its tree or its statement):
   * mutations of pool statements and of proved conjectures, each a named operator on the
     root goal: ``drop_hyp`` (drop a hypothesis nothing else mentions), ``perturb_const``
     (move a numeral by one), ``specialise`` (replace a number variable by a small constant),
-    ``weaken`` (a strict inequality among the hypotheses becomes a non-strict one).
+    ``weaken`` (a strict inequality among the hypotheses becomes a non-strict one);
+  * optionally (off by default), ``written``: statements the round's model writes for unsolved
+    pool statements, once trained on statements (``written.py``).
 A goal becomes a statement through ``Backend.statement`` in its parent's header. Then each
 candidate must elaborate (else dropped with the prover's reason), must not be closed by one
 menu tactic at its root (trivial), must be new (de-duplicated by its normalised goal), and
@@ -34,7 +36,7 @@ from dataclasses import dataclass, replace
 from prover.env import Goal, parse_goals_text
 
 SPLIT = "conj"
-OPERATORS = ("stuck", "drop_hyp", "perturb_const", "specialise", "weaken")
+OPERATORS = ("stuck", "drop_hyp", "perturb_const", "specialise", "weaken", "written")
 _NUM = re.compile(r"(?<![\w.'])(\d+)(?![\w.'])")
 _STRICT = {"coq": ("<", "<="), "lean": ("<", "≤")}
 
