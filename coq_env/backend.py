@@ -7,6 +7,8 @@ import re
 from prover.backends import Backend
 from prover.env import EnvError
 
+from .sentences import SentenceError, split_sentences
+
 _IDENT = re.compile(r"[^\W\d][\w']*")
 
 # Closing automation first, then one-step openers.
@@ -85,7 +87,12 @@ class CoqBackend(Backend):
         binders = self.binders(goal, _IDENT.fullmatch)
         if binders is None or "?" in goal.conclusion or "\n" in goal.conclusion:
             return None  # an existential variable cannot be stated
-        return f"Lemma {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}."
+        text = f"Lemma {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}."
+        try:  # a conclusion that ends the sentence early or never lets it end is not stated
+            one = len(split_sentences(text, bullets=False)) == 1
+        except SentenceError:
+            one = False
+        return text if one else None
 
     trace_options = TRACE_OPTIONS
 

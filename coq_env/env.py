@@ -132,7 +132,13 @@ class CoqEnv(Environment):
         except SentenceError as e:
             raise EnvError(f"{problem.name}: malformed header: {e}") from None
         prelude = [s.text for s in split_sentences(self.prelude, bullets=False)] if self.prelude else []
-        return header + prelude + [problem.statement]
+        try:  # coqtop would wait for the rest of a sentence that does not end (``: 0..``)
+            stmt = split_sentences(problem.statement, bullets=False)
+        except SentenceError as e:
+            raise EnvError(f"{problem.name}: malformed statement: {e}") from None
+        if len(stmt) != 1:
+            raise EnvError(f"{problem.name}: the statement must be one sentence, not {len(stmt)}")
+        return header + prelude + [stmt[0].text]
 
     def _load(self, problem: Problem) -> State:
         coq = self.coq

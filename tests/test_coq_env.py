@@ -149,6 +149,23 @@ def test_non_elaborating_problem_is_reported(env, tmp_path):
     assert isinstance(env.apply(env.open(good), "reflexivity"), ProofFinished)
 
 
+def test_a_statement_that_never_ends_is_refused_not_sent(env, tmp_path):
+    """``Lemma cj : 0..`` (a model-written conjecture) never ends a sentence: sent to coqtop it
+    waited for more input until the load deadline. It is refused first, in one line."""
+    from prover.problems import Problem
+    env.load_timeout = 20.0  # were it sent, the error would be a hang, not "malformed statement"
+    for bad in ("Lemma cj : 0..", "Lemma cj : 3 /\\ 0 / 7 clear H)..", "Lemma cj : 1 = 1. Lemma b : 2 = 2."):
+        with pytest.raises(EnvError, match="cj: (malformed statement|the statement must be one sentence)"):
+            env.open(Problem(name="cj", split="conj", backend="coq", header="", statement=bad))
+    from coq_env.backend import CoqBackend
+    from prover.env import Goal
+    assert CoqBackend().statement(Goal((), "0."), "cj") is None  # never stated in the first place
+    assert CoqBackend().statement(Goal((), "1 = 1. Lemma b : True"), "cj") is None
+    assert CoqBackend().statement(Goal((), "1 = 1"), "cj") == "Lemma cj : 1 = 1."
+    good = Problem(name="ok", split="conj", backend="coq", header="", statement="Lemma ok : 1 = 1.")
+    assert isinstance(env.apply(env.open(good), "reflexivity"), ProofFinished)
+
+
 def test_prelude_does_not_shadow_statement_names(env, tmp_path):
     """`Require Import Nat` makes `sqrt` Nat.sqrt; the tactic prelude must not change that."""
     from tests.conftest import write
