@@ -13,6 +13,7 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     menu+templates+macros  the macros without a model
     model+menu+templates+macros  the presets' policy: model ranking and beam, no retrieval, value or sampling
     +fixed prior         everything (+macros), the model's scores mixed with the menu's fixed order (weight 1)
+    model+menu+templates+macros+fixed prior  the presets' policy with that mixing
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -50,7 +51,9 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
             ("model+menu+templates+macros", m + ["--with-macros"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
             ("+fixed prior", s + ["--node-scorer", "value", "--value-model", value, "--with-macros",
-                                  "--fixed-weight", "1"])]
+                                  "--fixed-weight", "1"]),
+            ("model+menu+templates+macros+fixed prior", m + ["--with-macros", "--fixed-weight", "1"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 
 def prover(*args: str) -> float:
