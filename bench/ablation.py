@@ -14,6 +14,7 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     model+menu+templates+macros  the presets' policy: model ranking and beam, no retrieval, value or sampling
     +fixed prior         everything (+macros), the model's scores mixed with the menu's fixed order (weight 1)
     model+menu+templates+macros+fixed prior  the presets' policy with that mixing
+    menu+templates+macros8  the macros without a model, at most 8 per state instead of 4
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -53,6 +54,8 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
             ("+fixed prior", s + ["--node-scorer", "value", "--value-model", value, "--with-macros",
                                   "--fixed-weight", "1"]),
             ("model+menu+templates+macros+fixed prior", m + ["--with-macros", "--fixed-weight", "1"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
+            ("menu+templates+macros8", ["--policy", "menu+hyps", "--with-macros", "--macro-limit", "8"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 

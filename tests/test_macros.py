@@ -116,3 +116,20 @@ def test_a_preset_with_macros_indexes_its_own_database_and_denies_the_evaluation
         assert spec.options["macros"] == {"db": str(exp.db.path), "deny": ["test/a", "test/b"]}
     finally:
         exp.close()
+
+
+def test_the_macro_limit_reaches_the_source():
+    """``--macro-limit N`` caps the macros offered at a state (the source's ``limit``)."""
+    import argparse
+
+    from prover.cli.common import policy_args, policy_spec
+    from prover.policy.spec import build_policy
+    p = argparse.ArgumentParser()
+    p.add_argument("--db", default=None)
+    policy_args(p)
+    spec = policy_spec(p.parse_args(["--policy", "menu+hyps", "--with-macros", "--macro-limit", "8"]), deny=["test/a"])
+    assert spec.options["macros"]["limit"] == 8
+    policy = build_policy(spec, "coq")
+    assert next(s for s in policy.sources if s.name == "macros").limit == 8
+    default = policy_spec(p.parse_args(["--policy", "menu+hyps", "--with-macros"]))
+    assert "limit" not in default.options["macros"]

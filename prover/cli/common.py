@@ -63,6 +63,8 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                    help="also offer, as one tactic each, the sub-proofs that the database's accepted "
                         "training proofs and hindsight lemmas found at the most similar states "
                         "(--retrieval-db, else --db; prover.policy.macros)")
+    p.add_argument("--macro-limit", type=int, default=None, metavar="N",
+                   help="with --with-macros: the most macros offered at a state (default: the source's)")
     p.add_argument("--retrieval-corpus", default=None, metavar="DIR",
                    help="with --with-retrieval: a traced corpus to index (e.g. runs/default/corpus)")
     p.add_argument("--retrieval-db", default=None, metavar="DB",
@@ -106,7 +108,8 @@ def policy_spec(args, deny=()):
     if extra:
         spec = PolicySpec(**{**spec.as_dict(), "sources": spec.sources + extra})
     db = getattr(args, "retrieval_db", None) or getattr(args, "db", None)
-    spec = spec.with_options("macros", db=db, deny=sorted(deny))
+    limit = getattr(args, "macro_limit", None)
+    spec = spec.with_options("macros", db=db, deny=sorted(deny), **({"limit": limit} if limit else {}))
     return spec.with_options("retrieval", corpus=args.retrieval_corpus, db=db, deny=sorted(deny))
 
 
