@@ -7,7 +7,7 @@ import re
 from prover.backends import Backend
 from prover.env import EnvError
 
-from .sentences import SentenceError, split_sentences
+from .sentences import SentenceError, one_sentence
 
 _IDENT = re.compile(r"[^\W\d][\w']*")
 
@@ -89,10 +89,10 @@ class CoqBackend(Backend):
             return None  # an existential variable cannot be stated
         text = f"Lemma {name}{''.join(' ' + b for b in binders)} : {goal.conclusion}."
         try:  # a conclusion that ends the sentence early or never lets it end is not stated
-            one = len(split_sentences(text, bullets=False)) == 1
+            one_sentence(text)
         except SentenceError:
-            one = False
-        return text if one else None
+            return None
+        return text
 
     trace_options = TRACE_OPTIONS
 

@@ -33,7 +33,7 @@ from . import automation
 from . import goals as G
 from .cheat import CheatError, check_tactic, spelling
 from .coqtop import CoqDied, CoqHang, Coqtop
-from .sentences import SentenceError, split_sentences
+from .sentences import SentenceError, one_sentence, split_sentences
 
 # A Timeout! sooner than this fraction of the limit Coq was given is a broken alarm, not a timeout.
 EARLY_TIMEOUT = 0.25
@@ -132,13 +132,11 @@ class CoqEnv(Environment):
         except SentenceError as e:
             raise EnvError(f"{problem.name}: malformed header: {e}") from None
         prelude = [s.text for s in split_sentences(self.prelude, bullets=False)] if self.prelude else []
-        try:  # coqtop would wait for the rest of a sentence that does not end (``: 0..``)
-            stmt = split_sentences(problem.statement, bullets=False)
+        try:
+            statement = one_sentence(problem.statement).text
         except SentenceError as e:
             raise EnvError(f"{problem.name}: malformed statement: {e}") from None
-        if len(stmt) != 1:
-            raise EnvError(f"{problem.name}: the statement must be one sentence, not {len(stmt)}")
-        return header + prelude + [stmt[0].text]
+        return header + prelude + [statement]
 
     def _load(self, problem: Problem) -> State:
         coq = self.coq

@@ -123,3 +123,12 @@ def split_sentences(text: str, bullets: bool = True) -> list[Sentence]:
     if start is not None and text[start:].strip():
         raise SentenceError(f"text after the last sentence has no final period: {text[start:].strip()[:60]!r}")
     return out
+
+
+def one_sentence(text: str) -> Sentence:
+    """The single sentence ``text`` is; SentenceError when it is malformed or more than one
+    (coqtop would wait for the rest of a sentence that never ends, such as ``: 0..``)."""
+    found = split_sentences(text, bullets=False)
+    if len(found) != 1:
+        raise SentenceError(f"exactly one sentence expected, found {len(found)}")
+    return found[0]

@@ -29,8 +29,8 @@ class SelfPlayConfig:
     mutations_per_round: int = 30        # mutations proposed per round
     screen_timeout: float = 1.0          # seconds per menu tactic when screening (trivial?)
     attempt_budgets: list = field(default_factory=lambda: [1, 2, 4])  # growing: STP-style selection
-    # the ``written`` operator: on when ``operators`` lists it (no preset does; the `gpu`
-    # preset's larger model is the one meant to write statements)
+    # the ``written`` operator: on when ``operators`` lists it (no preset does: the CPU model
+    # writes nothing that elaborates, data/results/written_offline_long.md)
     statement_share: float = 0.1         # share of statement-writing examples among the non-corpus pairs
     written_parents: int = 10            # unsolved pool statements the model writes for, per round
     written_per_parent: int = 4          # statements sampled per parent (nucleus, de-duplicated)
