@@ -15,6 +15,8 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     +fixed prior         everything (+macros), the model's scores mixed with the menu's fixed order (weight 1)
     model+menu+templates+macros+fixed prior  the presets' policy with that mixing
     menu+templates+macros8  the macros without a model, at most 8 per state instead of 4
+    ...+widen            the same policies, and a tree that dies with budget left widens its nodes
+                         (16 new candidates each: model samples, the macros' next page)
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -56,6 +58,11 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
             ("model+menu+templates+macros+fixed prior", m + ["--with-macros", "--fixed-weight", "1"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
             ("menu+templates+macros8", ["--policy", "menu+hyps", "--with-macros", "--macro-limit", "8"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
+            ("model+menu+templates+macros+fixed prior+widen", m + ["--with-macros", "--fixed-weight", "1",
+                                                                   "--widen", "16"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
+            ("menu+templates+macros+widen", ["--policy", "menu+hyps", "--with-macros", "--widen", "16"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 
@@ -79,6 +86,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--max-seconds", type=float, default=40.0)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--problems", default=None, help="problem directory (default: miniF2F of the backend)")
     ap.add_argument("--only", nargs="*", default=None, help="arm names to run, in this order (default: all)")
     args = ap.parse_args()
     from prover.db import ProofDB
@@ -89,6 +97,8 @@ def main() -> None:
               "--timeout", str(args.timeout), "--max-seconds", str(args.max_seconds)]
     if args.limit:
         common += ["--limit", str(args.limit)]
+    if args.problems:
+        common += ["--problems", args.problems]
     value = out / "value.npz"
     results = json.loads((out / "ablation.json").read_text()) if (out / "ablation.json").exists() else {}
     all_arms = arms(args.model, args.corpus, str(value), args.retrieval_db)

@@ -323,3 +323,28 @@ def test_fixed_weight_switch_on_the_command_line_on_real_coq(trained, tmp_path, 
     assert shared
     for t in shared:
         assert scores["2"][t] == pytest.approx(scores["0"][t] + 2 * prior[t], abs=1e-4)
+
+
+def test_widen_samples_what_was_not_tried(trained):
+    """A node the search expands again gets fresh nucleus samples (whatever the decoding mode),
+    none already tried there, distinct, scored like every candidate; the same page gives the
+    same samples, another page others; with fixed_weight they sit at the prior's floor."""
+    from prover.policy.fixed import fixed_scores
+    out, _ = trained
+    menu = ["lia.", "intros.", "reflexivity."]
+    policy = load_policy(out, k=4, mode="beam", max_new_tokens=12, menu=menu)
+    state = State((Goal((Hyp(("n",), "nat"),), "n + 0 = n"),))
+    tried = {c.tactic for c in policy.propose([state])[0]}
+    page1 = policy.widen(state, 1, tried)
+    assert page1 and not {c.tactic for c in page1} & tried
+    assert len({c.tactic for c in page1}) == len(page1) <= 4
+    assert all(math.isfinite(c.logprob) and c.logprob <= 0 for c in page1)
+    assert [c.logprob for c in page1] == sorted((c.logprob for c in page1), reverse=True)
+    assert policy.widen(state, 1, tried) == page1
+    assert {c.tactic for c in policy.widen(state, 2, tried)} != {c.tactic for c in page1}
+    for c, lp in zip(page1, policy.score([state.text()], [c.tactic for c in page1])[0]):
+        assert c.logprob == pytest.approx(lp, abs=1e-4)  # the model's log-probability at temperature 1
+    mixed = load_policy(out, k=4, mode="beam", max_new_tokens=12, menu=menu, fixed_weight=2.0)
+    floor = min(c.logprob for c in fixed_scores([menu]))
+    for a, b in zip(page1, mixed.widen(state, 1, tried)):
+        assert b.tactic == a.tactic and b.logprob == pytest.approx(a.logprob + 2.0 * floor, abs=1e-4)

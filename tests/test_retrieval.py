@@ -147,3 +147,19 @@ def test_retrieval_switch_on_the_command_line_and_in_a_spec(tmp_path, coq_availa
     proof = proved_by("comm2", "(x y : nat) (g : nat -> nat) : g (x + y) = g (y + x)", tmp_path / "fresh.db",
                       "--retrieval-db", str(db))
     assert proof["proof"] == "rewrite Nat.add_comm; reflexivity."
+
+
+def test_the_next_page_gives_the_tactics_after_the_first_limit(tmp_path):
+    """``more(state, 1)``: what a widening search asks for: the next ``limit`` distinct tactics,
+    none of the first page's, names mapped the same way."""
+    pairs = [(COMM, "rewrite Nat.add_comm"), (COMM, "f_equal; lia"), (COMM, "rewrite (Nat.add_comm x y)"),
+             ("n : nat\n⊢ n + 0 = n", "induction n")]
+    src = RetrievalSource(COQ, corpus=str(corpus(tmp_path, pairs)), limit=2)
+    s = state("p, q : nat\ng : nat -> nat\n⊢ g (p + q) = g (q + p)")
+    first, second = src.candidates(s), src.more(s, 1)
+    assert len(first) == 2 and second and not set(first) & set(second)
+    (tmp_path / "all").mkdir()
+    assert set(first + second) <= set(RetrievalSource(COQ, corpus=str(corpus(tmp_path / "all", pairs)),
+                                                      limit=8).candidates(s))
+    assert "rewrite (Nat.add_comm p q)." in first + second
+    assert src.limit == 2 and src.more(s, 5) == []  # the limit is restored; past the end: nothing

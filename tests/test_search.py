@@ -238,3 +238,58 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path, problem_dir, coq_ava
                  "zombie" not in open(f"/proc/{c}/status").read().lower()]
         time.sleep(0.5)
     assert children and not alive
+
+
+class PagedSource:
+    """A candidate source with pages (like retrieval and macros): ``first`` at every state,
+    ``pages[p]`` when a widening search asks for page p. Records what it was asked."""
+    name, tag, static = "paged", "paged", False
+
+    def __init__(self, first, pages):
+        self.first, self.pages, self.asked = list(first), dict(pages), []
+
+    def candidates(self, state):
+        return list(self.first)
+
+    def more(self, state, page):
+        self.asked.append((state.text(), page))
+        return list(self.pages.get(page, []))
+
+
+def test_widening_revives_a_dead_tree_and_proves_on_real_coq(env, deep_problem):
+    """Every first candidate fails (``lia`` on a real-number goal): without widening the tree dies
+    after one expansion. With it the search expands the dead root again with the source's next
+    page (``split``), which revives the root; the child dies too and is widened in its turn
+    (``lra`` closes its real goal), and ``lia`` closes the rest. The proof passes the checker."""
+    from prover.policy.fixed import FixedPolicy
+    pages = {1: ["split."], 2: ["lra."]}
+    off = BestFirstSearch(env, FixedPolicy([PagedSource(["lia."], pages)]),
+                          SearchConfig(max_expansions=10, tactic_timeout=5)).run(deep_problem)
+    assert off.outcome == "failed" and off.expansions == 1 and off.widened == 0
+    src = PagedSource(["lia."], pages)
+    res = BestFirstSearch(env, FixedPolicy([src]),
+                          SearchConfig(max_expansions=10, tactic_timeout=5, widen=4)).run(deep_problem)
+    assert res.outcome == "proved" and res.widened >= 2
+    assert res.proof[0] == "split." and check_proof(deep_problem, res.proof).accepted
+    assert res.nodes[res.root].status is Status.PROVED
+    root_tactics = [e.tactic for e in res.edges if e.src == res.root]
+    assert len(root_tactics) == len(set(root_tactics))  # a widened node never retries a tactic
+    assert src.asked[0] == (res.nodes[res.root].goals, 1)  # the root first, page 1 before page 2
+    # the budget holds: widenings are expansions
+    tight = BestFirstSearch(env, FixedPolicy([PagedSource(["lia."], pages)]),
+                            SearchConfig(max_expansions=2, tactic_timeout=5, widen=4)).run(deep_problem)
+    assert tight.outcome == "budget" and tight.expansions == 2 and tight.widened == 1
+
+
+def test_widening_stops_when_no_source_has_more(env, tmp_path):
+    p = parse_file(write(tmp_path / "q" / "false_goal.v", """
+        Theorem false_goal : forall n : nat, n = 0.
+        Proof.
+        Admitted.
+        """))
+    cfg = SearchConfig(max_expansions=50, widen=4, widen_times=3)
+    res = BestFirstSearch(env, MenuPolicy("coq", ["intros", "lia"]), cfg).run(p)
+    # root and child expanded; the menu has no next page, so widening has nothing to try and
+    # spends nothing: failed after 2 expansions, as without widening
+    assert res.outcome == "failed" and res.expansions == 2 and res.widened == 0
+    assert all(n.status is Status.FAILED for n in res.nodes.values())

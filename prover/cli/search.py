@@ -20,7 +20,8 @@ def spec_and_config(args, deny=()):
                            failure_cache=not getattr(args, "no_failure_cache", False),
                            prune_after=getattr(args, "prune_after", SearchConfig.prune_after),
                            cost_order=not getattr(args, "no_cost_order", False),
-                           dedupe_renamed=not getattr(args, "keep_renamed", False))
+                           dedupe_renamed=not getattr(args, "keep_renamed", False),
+                           widen=getattr(args, "widen", 0), widen_times=getattr(args, "widen_times", 2))
         if cfg.node_scorer:  # a missing or bad value model fails here, in one line
             from prover.search.scorers import make_scorer
             make_scorer(cfg.node_scorer, **(cfg.scorer_options or {}))
@@ -81,6 +82,10 @@ def search_args(p) -> None:
     p.add_argument("--prune-after", type=int, default=100, metavar="N",
                    help="a tactic that never succeeded in N tries of the database's training searches at the root "
                         "(or below it) is not tried there (0: off)")
+    p.add_argument("--widen", type=int, default=0, metavar="N",
+                   help="once every open node is expanded and budget is left, expand expanded nodes again "
+                        "with N candidates not tried there (model samples, the sources' next page; 0: off)")
+    p.add_argument("--widen-times", type=int, default=2, metavar="T", help="with --widen: at most T times per node")
     p.add_argument("--round", type=int, default=0)
     engine_args(p)
 

@@ -37,6 +37,13 @@ class FixedPolicy:
             out.append(cands[:k] if k else cands)
         return out
 
+    def widen(self, state: State, page: int, tried: set[str]) -> list[Candidate]:
+        """Candidates not yet ``tried`` for a node the search expands again (``page`` 1, 2...):
+        the sources' next page, scored below everything the first expansion offered."""
+        last = min((c.logprob for c in fixed_scores(self.offered(state))), default=0.0)
+        fresh = [t for g in more_grouped(self.sources, state, page, tried) for t in g]
+        return [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(fresh)]
+
 
 def grouped(sources: Sequence, state: State | None) -> list[list[str]]:
     """Each source's tactics for ``state`` (None: the static sources' only), each tactic only
@@ -48,6 +55,20 @@ def grouped(sources: Sequence, state: State | None) -> list[list[str]]:
             out.append([])
             continue
         fresh = [t for t in dict.fromkeys(src.candidates(state)) if t not in seen]
+        seen.update(fresh)
+        out.append(fresh)
+    return out
+
+
+def more_grouped(sources: Sequence, state: State, page: int, tried: set[str]) -> list[list[str]]:
+    """Each source's page ``page`` (1, 2...) past its usual offer, for a search that widens a
+    node: the sources with more to give (``more(state, page)``: retrieval, macros) give their
+    next tactics; the others nothing. Tactics in ``tried`` or offered twice are dropped."""
+    seen = set(tried)
+    out = []
+    for src in sources:
+        more = getattr(src, "more", None)
+        fresh = [t for t in dict.fromkeys(more(state, page) if more else []) if t not in seen]
         seen.update(fresh)
         out.append(fresh)
     return out

@@ -37,7 +37,10 @@ from typing import Sequence
 
 from prover.model import TacticModel, load
 from prover.policy.base import Candidate
-from prover.policy.fixed import fixed_scores, grouped
+from prover.policy.fixed import fixed_scores, grouped, more_grouped
+
+
+WIDEN_TOP_P = 0.95  # nucleus of the samples a widened node gets (prover.search.best_first, ``widen``)
 
 
 @dataclass
@@ -97,6 +100,28 @@ class ModelPolicy:
         if not self.cfg.fixed_weight:
             return None
         return {c.tactic: c.logprob for c in fixed_scores(groups)}
+
+    def widen(self, state, page: int, tried: set[str]) -> list[Candidate]:
+        """Candidates not yet ``tried`` for a node the search expands again (``page`` 1, 2...):
+        ``k`` fresh samples (nucleus ``WIDEN_TOP_P`` at temperature 1, seeded by the page, so
+        beam's deterministic list is not asked again) and the sources' next page
+        (:func:`prover.policy.fixed.more_grouped`), ordered by the model; with ``fixed_weight``,
+        each also gets the fixed prior's floor (no source ranked it)."""
+        goal = state.text()
+        merged: dict[str, float] = {}
+        if self.default_k:
+            for text, lp in self._decode([goal], self.default_k, sample=True, seed=self.cfg.seed + 7919 * page)[0]:
+                if text not in tried and lp > merged.get(text, -math.inf):
+                    merged[text] = lp
+            merged = dict(sorted(merged.items(), key=lambda kv: -kv[1])[:self.default_k])
+        offered = [t for g in more_grouped(self.sources, state, page, tried) for t in g if t not in merged]
+        if offered:
+            merged.update(zip(offered, self.score([goal], offered)[0]))
+        if self.cfg.fixed_weight and merged:
+            prior = self._prior(grouped(self.sources, state))
+            floor = min(prior.values()) if prior else 0.0
+            merged = {t: lp + self.cfg.fixed_weight * floor for t, lp in merged.items()}
+        return [Candidate(t, lp) for t, lp in sorted(merged.items(), key=lambda kv: -kv[1])]
 
     def propose_goals(self, goals: Sequence[str], k: int | None = None,
                       extra: Sequence[Sequence[str]] | None = None,
@@ -214,15 +239,28 @@ class ModelPolicy:
                     break
         return [[Candidate(t, lp) for t, lp in sorted(b.items(), key=lambda kv: -kv[1])[:k]] for b in best]
 
-    def _decode(self, goals: list[str], k: int) -> list[list[tuple[str, float]]]:
-        """One generate call: (text, log-probability) of every valid decoded sequence, per goal."""
+    def _decode(self, goals: list[str], k: int, sample: bool = False,
+                seed: int | None = None) -> list[list[tuple[str, float]]]:
+        """One generate call: (text, log-probability) of every valid decoded sequence, per goal.
+        ``sample``: nucleus sampling (``WIDEN_TOP_P``, temperature 1) whatever the mode, seeded
+        with ``seed``, for a widened node."""
         import torch
-        ids, mask = self._prompts(goals)
+        if sample:
+            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+                torch.manual_seed(self.cfg.seed if seed is None else seed)
+                return self._generate_call(goals, self.cfg.oversample * k,
+                                           dict(do_sample=True, temperature=1.0, top_k=0, top_p=WIDEN_TOP_P))
         if self.cfg.mode == "beam":
             n, kw = k, dict(num_beams=k, do_sample=False, length_penalty=0.0, early_stopping=True)
         else:
             n, kw = self.cfg.oversample * k, dict(do_sample=True, temperature=self.cfg.temperature,
                                                   top_k=0, top_p=self.cfg.top_p)
+        return self._generate_call(goals, n, kw)
+
+    def _generate_call(self, goals: list[str], n: int, kw: dict) -> list[list[tuple[str, float]]]:
+        """``n`` sequences per goal from one ``generate`` call with options ``kw``."""
+        import torch
+        ids, mask = self._prompts(goals)
         with torch.no_grad():
             out = self.model.generate(input_ids=ids, attention_mask=mask, num_return_sequences=n,
                                       max_new_tokens=self.cfg.max_new_tokens, return_dict_in_generate=True,

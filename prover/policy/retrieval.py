@@ -237,3 +237,14 @@ class RetrievalSource:
             if len(out) >= self.limit:
                 break
         return out
+
+    def more(self, state: State | None, page: int) -> list[str]:
+        """Page ``page`` (1, 2...) past :meth:`candidates`: the next ``limit`` distinct tactics,
+        from the next ``m`` similar states (what a search that widens a node asks for)."""
+        limit, m = self.limit, self.m
+        self.limit, self.m = limit * (page + 1), m * (page + 1)
+        try:
+            everything = self.candidates(state)
+        finally:
+            self.limit, self.m = limit, m
+        return everything[limit * page:]

@@ -12,6 +12,16 @@ proof runs through (the tactics below the twin name the twin's hypotheses), whic
 source's fate open rather than failed. A node whose every child failed is FAILED, and so
 on up; the search stops as soon as the root is PROVED and returns the shortest proof in
 the tree. Budgets: expansions, wall-clock seconds, seconds per tactic.
+
+Widening (``widen`` > 0, a policy with ``widen(state, page, tried)``): a tree whose every
+candidate failed stops with budget left (a quarter of miniF2F test at 8 expansions), because
+expanding a node asks once. Once no open node is left, the search spends what remains
+expanding expanded nodes again: each once, best first, before any twice (``widen_times``),
+each time with at most ``widen`` candidates it has not tried there (the model's fresh
+samples; the retrieval and macro sources' next page). A widening counts as an expansion; a
+node with nothing new to try is not widened again, and costs nothing. A
+FAILED node that gets a live child is OPEN again, and so are the FAILED ancestors it keeps
+alive. Until the tree dies the search is the same with or without widening.
 """
 from __future__ import annotations
 
@@ -50,6 +60,8 @@ class SearchConfig:
     tactic_timeouts: dict | None = None  # word -> seconds for tactics naming it (e.g. {"hammer": 5})
     prune_after: int = 100        # a tactic never successful in this many training tries at a depth class is dropped there (0: off)
     dedupe_renamed: bool = True   # a state equal to a node's up to local names is not a new node (prover.env.renaming_key)
+    widen: int = 0                # once nothing is open, expand expanded nodes again with this many new candidates (0: off)
+    widen_times: int = 2          # ... at most this many times per node
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -118,25 +130,12 @@ class BestFirstSearch:
         if costs is None and self.cfg.cost_order:
             costs = self.costs = cost_model(getattr(problem, "backend", None), self.cfg)
 
-        while heap and res.nodes[root.id].status is Status.OPEN:
-            if res.expansions >= self.cfg.max_expansions:
-                res.outcome = "budget"
-                break
-            if time.perf_counter() >= deadline:
-                res.outcome = "timeout"
-                break
-            _, _, nid = heapq.heappop(heap)
-            node = res.nodes[nid]
-            if node.status is not Status.OPEN or node.expanded:
-                continue
-            node.expanded = True
-            res.expansions += 1
-            cands, seen, children = [], set(), []
-            for c in self.policy.propose([states[nid]], getattr(self.policy, "default_k", None))[0]:
-                t = self.env.normalise(c.tactic)
-                if t not in seen:  # "lia" and "lia." are one candidate
-                    seen.add(t)
-                    cands.append(Candidate(t, c.logprob))
+        widen = getattr(self.policy, "widen", None) if self.cfg.widen else None
+        later: list = []  # widening tickets (times widened, -priority, tie, node id), once nothing is open
+
+        def attempt(nid: str, cands: list[Candidate]) -> None:
+            """Apply ``cands`` at node ``nid``: record each edge, add the new children, stop at a proof."""
+            node, children = res.nodes[nid], []
             plan = (costs.plan(cands, node.depth, self.cfg.tactic_timeout) if self.cfg.cost_order
                     else [(c, self.cfg.tactic_timeout) for c in cands])
             for cand, limit in plan:
@@ -205,13 +204,57 @@ class BestFirstSearch:
                     self._mark_proved(nid, res, parents, out_edges)
                     break
             self._push_children(heap, tie, res, children, states)
+            if node.status is Status.FAILED:  # a widened dead node may have live children again
+                self._revive(nid, res, parents, out_edges)
             if node.status is Status.OPEN:
                 self._maybe_fail(nid, res, parents, out_edges)
-        else:
-            if res.nodes[root.id].status is Status.PROVED:
-                res.outcome = "proved"
-            elif res.outcome not in ("budget", "timeout"):
-                res.outcome = "failed"
+
+        def distinct(proposed, tried=frozenset()) -> list[Candidate]:
+            cands, seen = [], set(tried)
+            for c in proposed:
+                t = self.env.normalise(c.tactic)
+                if t not in seen:  # "lia" and "lia." are one candidate
+                    seen.add(t)
+                    cands.append(Candidate(t, c.logprob))
+            return cands
+
+        while res.nodes[root.id].status is not Status.PROVED:
+            from_heap = bool(heap) and res.nodes[root.id].status is Status.OPEN
+            if not from_heap and not later:
+                break
+            if res.expansions >= self.cfg.max_expansions:
+                res.outcome = "budget"
+                break
+            if time.perf_counter() >= deadline:
+                res.outcome = "timeout"
+                break
+            if from_heap:
+                _, _, nid = heapq.heappop(heap)
+                node = res.nodes[nid]
+                if node.status is not Status.OPEN or node.expanded:
+                    continue
+                node.expanded = True
+                res.expansions += 1
+                attempt(nid, distinct(self.policy.propose([states[nid]], getattr(self.policy, "default_k", None))[0]))
+                if widen is not None and node.status is not Status.PROVED:
+                    heapq.heappush(later, (1, -self.priority(node), next(tie), nid))
+                continue
+            # nothing is open, budget is left: expand an expanded node again with new candidates
+            page, _, _, nid = heapq.heappop(later)
+            node = res.nodes[nid]
+            if node.status is Status.PROVED:
+                continue
+            tried = {e.tactic for e in out_edges[nid]} | {self.env.normalise(e.tactic) for e in out_edges[nid]}
+            cands = distinct(widen(states[nid], page, tried), tried)[:self.cfg.widen]
+            if not cands:  # nothing new to try here (the sources' pages ran out): no expansion spent
+                continue
+            res.expansions += 1
+            res.widened += 1
+            attempt(nid, cands)
+            if page < self.cfg.widen_times and node.status is not Status.PROVED:
+                heapq.heappush(later, (page + 1, -self.priority(node), next(tie), nid))
+        if res.nodes[root.id].status is not Status.PROVED and res.outcome not in ("budget", "timeout"):
+            res.outcome = "failed"
         if res.nodes[root.id].status is Status.PROVED:
             res.outcome = "proved"
             res.proof = shortest_proof(res, out_edges)
@@ -234,6 +277,20 @@ class BestFirstSearch:
                 continue
             node.status = Status.PROVED
             todo.extend(parents[n])
+
+    def _revive(self, nid, res, parents, out_edges):
+        """A FAILED node that got a live child (widening) is OPEN again, and so is every FAILED
+        ancestor it keeps alive: FAILED holds only while no edge leads anywhere open."""
+        todo = [nid]
+        while todo:
+            n = todo.pop()
+            node = res.nodes[n]
+            if node.status is not Status.FAILED:
+                continue
+            if any(e.outcome not in _DEAD and e.dst != n
+                   and (e.dst is None or res.nodes[e.dst].status is not Status.FAILED) for e in out_edges[n]):
+                node.status = Status.OPEN
+                todo.extend(parents[n])
 
     def _maybe_fail(self, nid, res, parents, out_edges):
         todo = [nid]

@@ -72,3 +72,4 @@ class SearchResult:
     steps: list[tuple[str, str]] = field(default_factory=list)  # (goals before, tactic) along the proof
     failures: list[dict] = field(default_factory=list)  # new failure-cache rows (prover.search.failure_cache)
     cache_hits: int = 0          # candidates answered from the failure cache, not the prover
+    widened: int = 0             # expansions that widened an expanded node (SearchConfig.widen)
