@@ -348,3 +348,35 @@ def test_widen_samples_what_was_not_tried(trained):
     floor = min(c.logprob for c in fixed_scores([menu]))
     for a, b in zip(page1, mixed.widen(state, 1, tried)):
         assert b.tactic == a.tactic and b.logprob == pytest.approx(a.logprob + 2.0 * floor, abs=1e-4)
+
+
+def test_widen_switch_on_the_command_line_on_real_coq(trained, tmp_path, coq_available, capsys):
+    """`prover search ... --widen N` on a real coqtop: a false goal's tree dies, then the search
+    spends its budget widening (new tactics at its nodes, never one tried there before), the
+    run says how many expansions widened, and the attempt's stored config has the setting."""
+    from prover.cli import main
+    from prover.db import ProofDB
+    from tests.conftest import write
+    write(tmp_path / "p" / "false_goal.v", """
+        Theorem false_goal (n : nat) : n + 1 = n.
+        Proof.
+        Admitted.
+        """)
+    out, _ = trained
+    edges, widen = {}, {}
+    for n in ("0", "4"):
+        db = tmp_path / f"w{n}.db"
+        assert main(["search", "--problems", str(tmp_path / "p"), "--db", str(db), "--workers", "1",
+                     "--expansions", "6", "--policy", "model", "--model", str(out), "--k", "2",
+                     "--with-menu", "--widen", n]) == 0
+        printed = capsys.readouterr().out
+        assert ("expansions widened a dead tree" in printed) == (n == "4")
+        with ProofDB(db, create=False) as d:
+            [a] = d.query("SELECT id, budget, expansions FROM attempts")
+            budget = a["budget"] if isinstance(a["budget"], dict) else json.loads(a["budget"])
+            widen[n] = (budget["widen"], a["expansions"])
+            edges[n] = [(r["src"], r["tactic"]) for r in d.query(
+                "SELECT src, tactic FROM edges WHERE attempt_id = ?", [a["id"]])]
+    assert widen["0"][0] == 0 and widen["4"][0] == 4 and widen["4"][1] > widen["0"][1]
+    assert set(edges["0"]) < set(edges["4"])
+    assert len(edges["4"]) == len(set(edges["4"]))  # no tactic tried twice at one node

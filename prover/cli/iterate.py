@@ -56,7 +56,7 @@ def cmd_eval(args) -> int:
         proved = db.accepted_problems(label, args.round) & {p.key for p in problems}
     print(f"proved {len(proved)}/{len(problems)} ({label}, {args.expansions} expansions per problem; "
           f"{s.expansions_per_second:.2f} expansions/s; {s.cache_hits} tries answered by the failure cache; "
-          f"recorded in {args.db})")
+          + (f"{s.widened} expansions widened a dead tree; " if s.widened else "") + f"recorded in {args.db})")
     return 0
 
 

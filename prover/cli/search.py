@@ -60,7 +60,8 @@ def cmd_search(args) -> int:
     print(f"searched {s.attempted} (skipped {s.skipped} finished), proved {s.proved} this run, "
           f"{total_proved}/{len(problems)} proved in the database; "
           f"{s.expansions} expansions, {s.expansions_per_second:.2f}/s; {s.cache_hits} tries answered by "
-          f"the failure cache; outcomes {s.outcomes}")
+          f"the failure cache; " + (f"{s.widened} expansions widened a dead tree; " if s.widened else "")
+          + f"outcomes {s.outcomes}")
     return 0
 
 

@@ -97,6 +97,7 @@ class SearchSummary:
     proved: int = 0           # accepted by the checker, this run
     expansions: int = 0
     cache_hits: int = 0       # candidates the failure cache answered
+    widened: int = 0          # expansions that widened a dead tree's node (SearchConfig.widen)
     seconds: float = 0.0
     outcomes: dict = field(default_factory=dict)
 
@@ -150,6 +151,7 @@ def run_search(problems, db, *, backend: str, spec: PolicySpec, cfg: SearchConfi
             summary.attempted += 1
             summary.expansions += res.expansions
             summary.cache_hits += getattr(res, "cache_hits", 0)
+            summary.widened += getattr(res, "widened", 0)
             summary.outcomes[res.outcome] = summary.outcomes.get(res.outcome, 0) + 1
             if verdict is not None and verdict.accepted:
                 summary.proved += 1
