@@ -133,3 +133,25 @@ def test_the_macro_limit_reaches_the_source():
     assert next(s for s in policy.sources if s.name == "macros").limit == 8
     default = policy_spec(p.parse_args(["--policy", "menu+hyps", "--with-macros"]))
     assert "limit" not in default.options["macros"]
+
+
+def test_near_copies_do_not_fill_every_place():
+    """A library holds near-copies of one macro (``rewrite H in *`` once, twice...), all more
+    similar to the state than a different macro. With two places, the second goes to the best
+    macro of another shape; the copies come on the next page, nothing is dropped."""
+    from prover.policy.macros import diverse, shape
+    assert shape("intros; rewrite H in *; rewrite H0 in *; lra.") == ("intros", "rewrite", "lra")
+    assert shape("intros; field_simplify; [ rewrite H1 | lra ].") == ("intros", "field_simplify", "rewrite", "lra")
+    assert diverse(["a; b.", "a; b; b.", "c.", "a; b; b; b.", "d."]) == ["a; b.", "c.", "d.", "a; b; b.", "a; b; b; b."]
+    goal = "x, y : R\nH : y = 2 * x\nH0 : x = 3\n⊢ Rabs (y - x) = 3"
+    copies = [[(goal, "rewrite H in *."), ("x, y : R\nH0 : x = 3\n⊢ Rabs (2 * x - x) = 3", "rewrite H in *."),
+               ("x, y : R\nH0 : x = 3\n⊢ Rabs (2 * x - x) = 3", "lra.")],
+              [(goal, "rewrite H in *."), ("x, y : R\nH0 : x = 3\n⊢ Rabs (2 * x - x) = 3", "lra.")]]
+    other = [("z : R\nH : z = 3\n⊢ Rabs (z - 0) = 3", "split_Rabs."),
+             ("\n\n".join(["z : R\nH : z = 3\n⊢ z = 3"] * 2), "lra."), ("z : R\nH : z = 3\n⊢ z = 3", "lra.")]
+    src = MacroSource(COQ, proofs=copies + [other], limit=2)
+    s = State(parse_goals_text(goal))
+    first = src.candidates(s)
+    assert len(first) == 2 and len({shape(t) for t in first}) == 2, first
+    assert any("split_Rabs" in t for t in first)
+    assert any(t.startswith("rewrite H in *") for t in src.more(s, 1))

@@ -20,6 +20,14 @@ the ``k`` sub-proofs in order. Every step whose sub-tree has at least two steps 
 entry (its first goal -> the compiled sub-tree). Step lists whose counts do not make a tree
 (a step that closes goals other than its own) are skipped.
 
+Diversity: a library grown from the loop's own proofs holds near-copies (``intros; rewrite H in
+*; lra.``, the same with ``rewrite H in *`` twice, four times...) that BM25 ranks together, and
+they can fill every place at a state and push out a different macro that works (the ``long2``
+run lost ``aime_1983_p2``, proved by ``intros; split_Rabs; lra.``, that way). So the source
+ranks the top ``DIVERSE_POOL`` times ``limit`` candidates by shape first (:func:`shape`: the
+sequence of tactic names, repeats collapsed): the best of each shape in score order, then the
+rest in score order. Nothing is dropped, only moved to a later page.
+
 The index is read from a proof database like the retrieval source's, growing online and
 rebuilt on resume, and never holds a problem in ``deny`` (the evaluation split) nor an
 attempt under an evaluation label. A backend without combinators gets no candidates.
@@ -29,10 +37,31 @@ de-duplicated, best first; the same index and state give the same candidates.
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from prover.env import parse_goals_text
 from prover.policy.retrieval import RetrievalSource
+
+
+DIVERSE_POOL = 4  # the candidates reordered by shape: this many times the source's limit
+
+
+def shape(tactic: str) -> tuple[str, ...]:
+    """The sequence of tactic names of a compiled macro, consecutive repeats collapsed:
+    ``intros; rewrite H in *; rewrite H0 in *; lra.`` -> ``(intros, rewrite, lra)``."""
+    heads = [seg.split()[0].rstrip(".") for seg in re.split(r"[;\[\]|()]", tactic) if seg.strip()]
+    return tuple(h for i, h in enumerate(heads) if h and (i == 0 or h != heads[i - 1]))
+
+
+def diverse(tactics: Sequence[str]) -> list[str]:
+    """``tactics`` (best first) with the best of each shape first, in order, then the rest in order."""
+    seen: set[tuple[str, ...]] = set()
+    first, rest = [], []
+    for t in tactics:
+        (rest if shape(t) in seen else first).append(t)
+        seen.add(shape(t))
+    return first + rest
 
 
 def compile_steps(steps: Sequence[tuple[str, str]], combine, style: str = "coq",
@@ -91,6 +120,17 @@ class MacroSource(RetrievalSource):
         self.backend = backend  # entries() needs it during the first refresh in super().__init__
         super().__init__(backend, db=db, deny=deny, m=m, limit=limit)
         self.index.add(self.entries(proofs))
+
+    def candidates(self, state) -> list[str]:
+        """The retrieval source's ranking over ``DIVERSE_POOL`` times ``limit`` candidates,
+        reordered by shape (:func:`diverse`), cut to ``limit``."""
+        limit = self.limit
+        self.limit = limit * DIVERSE_POOL
+        try:
+            pool = super().candidates(state)
+        finally:
+            self.limit = limit
+        return diverse(pool)[:limit]
 
     def entries(self, proofs) -> list[tuple[str, str]]:
         """Every sub-proof of two steps or more, compiled into one tactic."""
