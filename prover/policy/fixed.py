@@ -41,34 +41,27 @@ class FixedPolicy:
         """Candidates not yet ``tried`` for a node the search expands again (``page`` 1, 2...):
         the sources' next page, scored below everything the first expansion offered."""
         last = min((c.logprob for c in fixed_scores(self.offered(state))), default=0.0)
-        fresh = [t for g in more_grouped(self.sources, state, page, tried) for t in g]
+        fresh = [t for g in grouped(self.sources, state, page, tried) for t in g]
         return [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(fresh)]
 
 
-def grouped(sources: Sequence, state: State | None) -> list[list[str]]:
+def grouped(sources: Sequence, state: State | None, page: int = 0, tried=()) -> list[list[str]]:
     """Each source's tactics for ``state`` (None: the static sources' only), each tactic only
-    at its first source."""
-    seen: set[str] = set()
+    at its first source and none in ``tried``. ``page`` 1, 2... asks for the page past the usual
+    offer, for a search that widens a node: the sources with more to give (``more(state,
+    page)``: retrieval, macros) give their next tactics, the others nothing."""
+    seen: set[str] = set(tried)
     out = []
     for src in sources:
         if state is None and not src.static:
             out.append([])
             continue
-        fresh = [t for t in dict.fromkeys(src.candidates(state)) if t not in seen]
-        seen.update(fresh)
-        out.append(fresh)
-    return out
-
-
-def more_grouped(sources: Sequence, state: State, page: int, tried: set[str]) -> list[list[str]]:
-    """Each source's page ``page`` (1, 2...) past its usual offer, for a search that widens a
-    node: the sources with more to give (``more(state, page)``: retrieval, macros) give their
-    next tactics; the others nothing. Tactics in ``tried`` or offered twice are dropped."""
-    seen = set(tried)
-    out = []
-    for src in sources:
-        more = getattr(src, "more", None)
-        fresh = [t for t in dict.fromkeys(more(state, page) if more else []) if t not in seen]
+        if page:
+            more = getattr(src, "more", None)
+            offer = more(state, page) if more else []
+        else:
+            offer = src.candidates(state)
+        fresh = [t for t in dict.fromkeys(offer) if t not in seen]
         seen.update(fresh)
         out.append(fresh)
     return out

@@ -121,16 +121,10 @@ class MacroSource(RetrievalSource):
         super().__init__(backend, db=db, deny=deny, m=m, limit=limit)
         self.index.add(self.entries(proofs))
 
-    def candidates(self, state) -> list[str]:
+    def ranked(self, state, limit: int, m: int) -> list[str]:
         """The retrieval source's ranking over ``DIVERSE_POOL`` times ``limit`` candidates,
-        reordered by shape (:func:`diverse`), cut to ``limit``."""
-        limit = self.limit
-        self.limit = limit * DIVERSE_POOL
-        try:
-            pool = super().candidates(state)
-        finally:
-            self.limit = limit
-        return diverse(pool)[:limit]
+        reordered by shape (:func:`diverse`), cut to ``limit`` (every page alike)."""
+        return diverse(super().ranked(state, limit * DIVERSE_POOL, m))[:limit]
 
     def entries(self, proofs) -> list[tuple[str, str]]:
         """Every sub-proof of two steps or more, compiled into one tactic."""

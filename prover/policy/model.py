@@ -37,7 +37,7 @@ from typing import Sequence
 
 from prover.model import TacticModel, load
 from prover.policy.base import Candidate
-from prover.policy.fixed import fixed_scores, grouped, more_grouped
+from prover.policy.fixed import fixed_scores, grouped
 
 
 WIDEN_TOP_P = 0.95  # nucleus of the samples a widened node gets (prover.search.best_first, ``widen``)
@@ -105,7 +105,7 @@ class ModelPolicy:
         """Candidates not yet ``tried`` for a node the search expands again (``page`` 1, 2...):
         ``k`` fresh samples (nucleus ``WIDEN_TOP_P`` at temperature 1, seeded by the page, so
         beam's deterministic list is not asked again) and the sources' next page
-        (:func:`prover.policy.fixed.more_grouped`), ordered by the model; with ``fixed_weight``,
+        (:func:`prover.policy.fixed.grouped` with a page), ordered by the model; with ``fixed_weight``,
         each also gets the fixed prior's floor (no source ranked it)."""
         goal = state.text()
         merged: dict[str, float] = {}
@@ -114,7 +114,7 @@ class ModelPolicy:
                 if text not in tried and lp > merged.get(text, -math.inf):
                     merged[text] = lp
             merged = dict(sorted(merged.items(), key=lambda kv: -kv[1])[:self.default_k])
-        offered = [t for g in more_grouped(self.sources, state, page, tried) for t in g if t not in merged]
+        offered = [t for g in grouped(self.sources, state, page, tried) for t in g if t not in merged]
         if offered:
             merged.update(zip(offered, self.score([goal], offered)[0]))
         if self.cfg.fixed_weight and merged:

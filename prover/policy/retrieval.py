@@ -222,29 +222,27 @@ class RetrievalSource:
         return [pair for steps in proofs for pair in steps]
 
     def candidates(self, state: State | None) -> list[str]:
+        return self.ranked(state, self.limit, self.m)
+
+    def more(self, state: State | None, page: int) -> list[str]:
+        """Page ``page`` (1, 2...) past :meth:`candidates`: the next ``limit`` distinct tactics,
+        from the next ``m`` similar states (what a search that widens a node asks for)."""
+        return self.ranked(state, self.limit * (page + 1), self.m * (page + 1))[self.limit * page:]
+
+    def ranked(self, state: State | None, limit: int, m: int) -> list[str]:
+        """The renamed tactics of the ``m`` most similar indexed states, at most ``limit``."""
         if state is None or not state.goals:
             return []
         self.refresh()
         goal = state.goals[0]
         out: list[str] = []
-        for g, tactic, _ in self.index.query(goal, self.m):
+        for g, tactic, _ in self.index.query(goal, m):
             t = rename(tactic, g, goal)
             if t is None or self.backend.refusal(t) is not None:
                 continue
             t = self.backend.normalise(t)
             if t not in out:
                 out.append(t)
-            if len(out) >= self.limit:
+            if len(out) >= limit:
                 break
         return out
-
-    def more(self, state: State | None, page: int) -> list[str]:
-        """Page ``page`` (1, 2...) past :meth:`candidates`: the next ``limit`` distinct tactics,
-        from the next ``m`` similar states (what a search that widens a node asks for)."""
-        limit, m = self.limit, self.m
-        self.limit, self.m = limit * (page + 1), m * (page + 1)
-        try:
-            everything = self.candidates(state)
-        finally:
-            self.limit, self.m = limit, m
-        return everything[limit * page:]

@@ -287,8 +287,7 @@ class BestFirstSearch:
             node = res.nodes[n]
             if node.status is not Status.FAILED:
                 continue
-            if any(e.outcome not in _DEAD and e.dst != n
-                   and (e.dst is None or res.nodes[e.dst].status is not Status.FAILED) for e in out_edges[n]):
+            if self._alive(n, res, out_edges):
                 node.status = Status.OPEN
                 todo.extend(parents[n])
 
@@ -299,17 +298,16 @@ class BestFirstSearch:
             node = res.nodes[n]
             if node.status is not Status.OPEN or not node.expanded:
                 continue
-            alive = False
-            for e in out_edges[n]:
-                if e.outcome in _DEAD:
-                    continue
-                if e.dst == n or (e.dst is not None and res.nodes[e.dst].status is Status.FAILED):
-                    continue  # (a renamed copy, dst None, counts as alive: its twin may be provable)
-                alive = True
-                break
-            if not alive:
+            if not self._alive(n, res, out_edges):
                 node.status = Status.FAILED
                 todo.extend(parents[n])
+
+    @staticmethod
+    def _alive(n, res, out_edges) -> bool:
+        """Whether an edge of node ``n`` leads anywhere open: not dead, not back to ``n``, not to
+        a FAILED node (a renamed copy, dst None, counts as alive: its twin may be provable)."""
+        return any(e.outcome not in _DEAD and e.dst != n
+                   and (e.dst is None or res.nodes[e.dst].status is not Status.FAILED) for e in out_edges[n])
 
 
 def shortest_proof(res: SearchResult, out_edges: dict[str, list[Edge]]) -> list[str] | None:
