@@ -293,3 +293,13 @@ def test_widening_stops_when_no_source_has_more(env, tmp_path):
     # spends nothing: failed after 2 expansions, as without widening
     assert res.outcome == "failed" and res.expansions == 2 and res.widened == 0
     assert all(n.status is Status.FAILED for n in res.nodes.values())
+
+
+def test_a_bad_widening_setting_is_one_line(tmp_path, problem_dir):
+    with pytest.raises(ValueError, match="widen must be 0"):
+        SearchConfig(widen=-1)
+    with pytest.raises(ValueError, match="widen_times 1 or more"):
+        SearchConfig(widen=4, widen_times=0)
+    r = _cli("search", "--problems", str(problem_dir), "--db", str(tmp_path / "w.db"), "--widen", "-2")
+    out, err = r.communicate(timeout=120)
+    assert r.returncode != 0 and "widen must be 0" in err and len(err.strip().splitlines()) == 1

@@ -69,6 +69,9 @@ class SearchConfig:
             if self.node_scorer not in SCORERS:
                 raise ValueError(f"unknown node scorer {self.node_scorer!r} "
                                  f"(expected one of {', '.join(sorted(SCORERS))})")
+        if self.widen < 0 or self.widen_times < 1:
+            raise ValueError(f"widen must be 0 (off) or more and widen_times 1 or more "
+                             f"(got widen {self.widen}, widen_times {self.widen_times})")
 
     def as_dict(self) -> dict:
         return asdict(self)
