@@ -78,6 +78,10 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
     p.add_argument("--fixed-weight", type=float, default=None, metavar="W",
                    help="model policy: score = model log-probability + W * the fixed scorer's log-score of "
                         "the sources' order (a product of experts; default 0: the model alone)")
+    p.add_argument("--repair-names", type=int, default=None, metavar="N",
+                   help="model policy: after a generated tactic that uses hypothesis names the state does "
+                        "not have, also try up to N variants with the state's own names (default 0: off; "
+                        "prover.policy.repair)")
 
 
 def policy_spec(args, deny=()):
@@ -95,6 +99,8 @@ def policy_spec(args, deny=()):
         decode["mode"] = "sample"
     if getattr(args, "fixed_weight", None):
         decode["fixed_weight"] = args.fixed_weight
+    if getattr(args, "repair_names", None):
+        decode["repair"] = args.repair_names
     if decode:
         kw["decode"] = decode
     spec = PolicySpec.named(args.policy, **kw)

@@ -55,6 +55,7 @@ class DecodeConfig:
     rounds: int = 4               # sample mode: rounds at most, while a state has fewer than k
     seed: int = 0
     fixed_weight: float = 0.0     # score = model log-prob + fixed_weight * the sources' fixed log-score
+    repair: int = 0               # variants per generated tactic with invented hypothesis names (prover.policy.repair)
 
 
 class ModelPolicy:
@@ -66,11 +67,13 @@ class ModelPolicy:
     name = "model"
 
     def __init__(self, tm: TacticModel, cfg: DecodeConfig | None = None, device: str | None = None,
-                 cast: bool = True, sources: Sequence = ()):
+                 cast: bool = True, sources: Sequence = (), style: str = "coq"):
         import torch
-        self.tm, self.cfg = tm, cfg or DecodeConfig()
+        self.tm, self.cfg, self.style = tm, cfg or DecodeConfig(), style
         if self.cfg.mode not in ("beam", "sample"):
             raise ValueError(f"unknown decoding mode {self.cfg.mode!r} (expected beam or sample)")
+        if self.cfg.repair < 0:
+            raise ValueError(f"repair must be 0 (off) or a number of variants, not {self.cfg.repair}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = tm.model.to(self.device)
         if cast and self.device.type == "cuda":
@@ -144,6 +147,8 @@ class ModelPolicy:
         for i in range(0, len(unique), self.cfg.batch_size):
             chunk = unique[i:i + self.cfg.batch_size]
             gen = self._generate(chunk, n_gen) if n_gen else [[] for _ in chunk]
+            if self.cfg.repair:
+                gen = [self._repaired(g, cands) for g, cands in zip(chunk, gen)]
             for g, cands in zip(chunk, gen):
                 offered = list(dict.fromkeys(static if static is not None else extra_of.get(g, [])))
                 merged = {c.tactic: c.logprob for c in cands}
@@ -160,6 +165,26 @@ class ModelPolicy:
             out.extend(gen)
         by_goals = dict(zip(unique, out))
         return [list(by_goals[g]) for g in goals]
+
+    def _repaired(self, goal: str, cands: list[Candidate]) -> list[Candidate]:
+        """``cands`` with, after each generated tactic that uses hypothesis names the state does
+        not have, up to ``repair`` variants with the state's names (:mod:`prover.policy.repair`),
+        at the tactic's score; the tactic itself is kept."""
+        from prover.env import parse_goals_text
+        from prover.policy.repair import variants
+        try:
+            goals = parse_goals_text(goal, self.style)
+        except ValueError:
+            return cands
+        seen = {c.tactic for c in cands}
+        out: list[Candidate] = []
+        for c in cands:
+            out.append(c)
+            for v in variants(c.tactic, goals, self.cfg.repair, self.style):
+                if v not in seen:
+                    seen.add(v)
+                    out.append(Candidate(v, c.logprob))
+        return out
 
     def score(self, goals: Sequence[str], tactics: Sequence[str]) -> list[list[float]]:
         """log p(tactic | goals) under the model (temperature 1, end of sequence included) for
@@ -281,7 +306,7 @@ class ModelPolicy:
 
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
-                top_p: float = 1.0, oversample: int = 2, fixed_weight: float = 0.0,
+                top_p: float = 1.0, oversample: int = 2, fixed_weight: float = 0.0, repair: int = 0,
                 device: str | None = None, batch_size: int = 8, seed: int = 0,
                 threads: int | None = None, menu: list[str] | str | None = None,
                 templates: str | None = None, sources: Sequence | None = None,
@@ -307,5 +332,5 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
         sources.append(make_source("templates", templates))
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
-                       fixed_weight=fixed_weight)
-    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources)
+                       fixed_weight=fixed_weight, repair=repair)
+    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=backends.get(backend).goal_style)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 GENERATORS = (None, "model")
 SCORERS = ("fixed", "model")
 DECODE_KEYS = ("mode", "temperature", "top_p", "oversample", "max_new_tokens", "batch_size", "seed",
-               "fixed_weight")
+               "fixed_weight", "repair")
 
 
 @dataclass(frozen=True)
@@ -139,4 +139,4 @@ def build_policy(spec: PolicySpec, backend, threads: int | None = None, device: 
     from prover.policy.model import load_policy
     k = spec.k if spec.generator == "model" else 0
     return load_policy(spec.model, k=8 if k is None else k, threads=threads, device=device, sources=sources,
-                       **spec.decode)
+                       backend=b.name, **spec.decode)
