@@ -17,6 +17,8 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
     menu+templates+macros8  the macros without a model, at most 8 per state instead of 4
     ...+widen            the same policies, and a tree that dies with budget left widens its nodes
                          (16 new candidates each: model samples, the macros' next page)
+    ...+repair           the presets' policy, and a generated tactic naming hypotheses the state
+                         lacks is also tried with the state's names (2 variants at most)
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -63,6 +65,9 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
                                                                    "--widen", "16"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
             ("menu+templates+macros+widen", ["--policy", "menu+hyps", "--with-macros", "--widen", "16"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
+            ("model+menu+templates+macros+fixed prior+repair", m + ["--with-macros", "--fixed-weight", "1",
+                                                                    "--repair-names", "2"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 

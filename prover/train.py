@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from prover.model import ModelConfig, TacticModel, check_keys, load, quiet
+from prover.policy.repair import save_names
 
 
 # ----------------------------------------------------------------------------- config
@@ -393,6 +394,7 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
     metrics = {}
     if main:
         raw.save(out_dir)
+        save_names(out_dir, (ex["tactic"] for ex in examples + heldout), init)
         plot_losses(history, out_dir / "loss.png")
         first = history["train"][0][1] if history["train"] else None
         last = history["train"][-1][1] if history["train"] else None

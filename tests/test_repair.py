@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from prover.env import parse_goals_text
-from prover.policy.repair import invented, variants
+from prover.policy.repair import NAMES_FILE, invented, load_names, save_names, variants
 
 STATE = parse_goals_text("x : R\nH : x > 0\nH0 : x < 3\n⊢ x * x < 9")
 
@@ -57,6 +57,47 @@ def test_lean_binders_are_left_alone():
     s = parse_goals_text("x : ℝ\nh₀ : x > 0\n⊢ x ≥ 0", "lean")
     assert variants("exact h₁", s, style="lean") == ["exact h₀"]
     assert variants("obtain ⟨h₁, h₂⟩ := h₃", s, style="lean") == []
+
+
+LEMMAS = frozenset({"Nat.le_refl", "Nat.le_trans", "Rplus_le_compat", "Rplus_lt_compat", "lra", "apply"})
+
+
+def test_an_invented_lemma_gets_the_closest_trained_names():
+    assert invented("apply Rplus_le_compt.", STATE, names=LEMMAS) == ["Rplus_le_compt"]
+    assert variants("apply Rplus_le_compt.", STATE, names=LEMMAS) == ["apply Rplus_le_compat.", "apply Rplus_lt_compat."]
+    assert variants("apply Nat.le_refx; lra.", STATE, limit=1, names=LEMMAS) == ["apply Nat.le_refl; lra."]
+    assert variants("apply Rplus_le_compt.", STATE) == []              # no names.json: left alone
+    assert variants("apply Rplus_le_compat.", STATE, names=LEMMAS) == []  # a trained name
+    assert variants("apply Totally_unlike_anything.", STATE, names=LEMMAS) == []  # nothing close
+    seen = parse_goals_text("x : R\nH : Rmy_own_lemma x\n⊢ x = x")
+    assert variants("apply Rmy_own_lemma.", seen, names=LEMMAS) == []  # the state's own text names it
+
+
+def test_names_file_round_trip_keeps_the_init_models_names(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    save_names(tmp_path / "a", ["apply Nat.le_refl.", "rewrite H in H0."])
+    assert {"Nat.le_refl", "apply", "rewrite", "H", "H0", "in"} <= load_names(tmp_path / "a")
+    save_names(tmp_path / "b", ["lia."], init=tmp_path / "a")
+    assert {"lia", "Nat.le_refl"} <= load_names(tmp_path / "b")
+    (tmp_path / "b" / NAMES_FILE).write_text("{not json")
+    assert load_names(tmp_path / "b") is None and load_names(tmp_path / "none") is None
+
+
+def test_a_repaired_lemma_name_works_where_the_invented_one_fails_on_real_coq(tmp_path, env):
+    from coq_env.problems import parse_file
+    from tests.conftest import write
+    problem = parse_file(write(tmp_path / "p" / "le.v", """
+        Require Import Arith.
+        Theorem le (y : nat) : y <= y.
+        Proof.
+        Admitted.
+        """))
+    state = env.open(problem)
+    [fixed] = variants("apply Nat.le_refx.", state.goals, limit=1, names=LEMMAS)
+    from prover.env import ProofFinished, TacticError
+    assert isinstance(env.apply(state, "apply Nat.le_refx."), TacticError)
+    assert isinstance(env.apply(state, fixed), ProofFinished)
 
 
 NAMES = ["H", "H0", "H1", "H2", "Hx", "IHn", "h", "h0", "h₁", "lra", "nra", "Rle_refl", "x", "apply", "in"]
@@ -120,6 +161,7 @@ def test_repair_switch_proves_what_the_invented_name_cannot_on_real_coq(tmp_path
     assert gen.tactic == "exact H1."
     cands = [c.tactic for c in fixed.propose([state])[0]]
     assert cands == ["exact H1.", "exact H0.", "exact H."]
+    assert {"exact", "H1"} <= load_names(model)  # training wrote the names of its tactics
     cfg = SearchConfig(max_expansions=2, tactic_timeout=5)
     assert BestFirstSearch(env, plain, cfg).run(problem).outcome != "proved"
     res = BestFirstSearch(env, fixed, cfg).run(problem)

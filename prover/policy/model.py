@@ -67,9 +67,10 @@ class ModelPolicy:
     name = "model"
 
     def __init__(self, tm: TacticModel, cfg: DecodeConfig | None = None, device: str | None = None,
-                 cast: bool = True, sources: Sequence = (), style: str = "coq"):
+                 cast: bool = True, sources: Sequence = (), style: str = "coq", names: frozenset | None = None):
         import torch
         self.tm, self.cfg, self.style = tm, cfg or DecodeConfig(), style
+        self.names = names  # the identifiers of the model's training tactics (prover.policy.repair)
         if self.cfg.mode not in ("beam", "sample"):
             raise ValueError(f"unknown decoding mode {self.cfg.mode!r} (expected beam or sample)")
         if self.cfg.repair < 0:
@@ -167,9 +168,10 @@ class ModelPolicy:
         return [list(by_goals[g]) for g in goals]
 
     def _repaired(self, goal: str, cands: list[Candidate]) -> list[Candidate]:
-        """``cands`` with, after each generated tactic that uses hypothesis names the state does
-        not have, up to ``repair`` variants with the state's names (:mod:`prover.policy.repair`),
-        at the tactic's score; the tactic itself is kept."""
+        """``cands`` with, after each generated tactic that uses names that do not exist (a
+        hypothesis the state lacks, a lemma no training tactic uses), up to ``repair`` variants
+        with existing names (:mod:`prover.policy.repair`), at the tactic's score; the tactic
+        itself is kept."""
         from prover.env import parse_goals_text
         from prover.policy.repair import variants
         try:
@@ -180,7 +182,7 @@ class ModelPolicy:
         out: list[Candidate] = []
         for c in cands:
             out.append(c)
-            for v in variants(c.tactic, goals, self.cfg.repair, self.style):
+            for v in variants(c.tactic, goals, self.cfg.repair, self.style, self.names):
                 if v not in seen:
                     seen.add(v)
                     out.append(Candidate(v, c.logprob))
@@ -333,4 +335,6 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
                        fixed_weight=fixed_weight, repair=repair)
-    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=backends.get(backend).goal_style)
+    from prover.policy.repair import load_names
+    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=backends.get(backend).goal_style,
+                       names=load_names(model_dir) if repair else None)
