@@ -19,6 +19,7 @@ re-run skips finished attempts), so the arms differ only in the policy and node 
                          (16 new candidates each: model samples, the macros' next page)
     ...+repair           the presets' policy, and a generated tactic naming hypotheses the state
                          lacks is also tried with the state's names (2 variants at most)
+    ...+novel            and the model's k tactics are the k best that no source offers (of 2k)
 
 The value is trained (``prover value``) on the trees of a menu+templates search of the
 *valid* split (never test), or with ``--value-db`` on a run's own database (its training
@@ -68,6 +69,9 @@ def arms(model: str, corpus: str, value: str, retrieval_db: str | None = None) -
              + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
             ("model+menu+templates+macros+fixed prior+repair", m + ["--with-macros", "--fixed-weight", "1",
                                                                     "--repair-names", "2"]
+             + (["--retrieval-db", retrieval_db] if retrieval_db else [])),
+            ("model+menu+templates+macros+fixed prior+repair+novel", m + ["--with-macros", "--fixed-weight", "1",
+                                                                          "--repair-names", "2", "--novel"]
              + (["--retrieval-db", retrieval_db] if retrieval_db else []))]
 
 

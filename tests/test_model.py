@@ -380,3 +380,19 @@ def test_widen_switch_on_the_command_line_on_real_coq(trained, tmp_path, coq_ava
     assert widen["0"][0] == 0 and widen["4"][0] == 4 and widen["4"][1] > widen["0"][1]
     assert set(edges["0"]) < set(edges["4"])
     assert len(edges["4"]) == len(set(edges["4"]))  # no tactic tried twice at one node
+
+
+def test_novel_generation_keeps_k_tactics_that_no_source_offers(trained):
+    """``novel``: the model's k tactics are ones the menu does not already offer (decoded from
+    2k), so a state gets menu + k distinct tactics; without it, beam copies of menu tactics
+    take some of the k places."""
+    out, _ = trained
+    menu = ["lia.", "intros.", "reflexivity.", "left.", "symmetry; exact H."]
+    plain = load_policy(out, k=3, mode="beam", max_new_tokens=8, menu=menu)
+    novel = load_policy(out, k=3, mode="beam", max_new_tokens=8, menu=menu, novel=True)
+    sizes = []
+    for p, n in zip(plain.propose_goals(GOALS), novel.propose_goals(GOALS)):
+        ps, ns = {c.tactic for c in p}, {c.tactic for c in n}
+        assert set(menu) <= ns and len(ns) == len(n) <= len(menu) + 3
+        sizes.append((len(ps), len(ns)))
+    assert all(b >= a for a, b in sizes) and any(b > a for a, b in sizes), sizes

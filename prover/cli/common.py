@@ -82,6 +82,9 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                    help="model policy: after a generated tactic that uses hypothesis names the state does "
                         "not have, also try up to N variants with the state's own names (default 0: off; "
                         "prover.policy.repair)")
+    p.add_argument("--novel", action="store_true",
+                   help="model policy: generate 2k tactics and keep the k best that no candidate source "
+                        "offers at the state (default: the k best, copies of offered tactics included)")
 
 
 def policy_spec(args, deny=()):
@@ -101,6 +104,8 @@ def policy_spec(args, deny=()):
         decode["fixed_weight"] = args.fixed_weight
     if getattr(args, "repair_names", None):
         decode["repair"] = args.repair_names
+    if getattr(args, "novel", False):
+        decode["novel"] = True
     if decode:
         kw["decode"] = decode
     spec = PolicySpec.named(args.policy, **kw)
