@@ -123,6 +123,11 @@ def test_variants_only_use_the_states_names(words, facts, limit):
 
 # ---- the model policy's switch, with a real (tiny) model and real Coq -------------------------
 
+@pytest.fixture(scope="module")
+def inventing(tmp_path_factory) -> Path:
+    return _inventing_model(tmp_path_factory.mktemp("inventing"))
+
+
 def _inventing_model(tmp_path) -> Path:
     """A tiny model trained on states with three facts whose proof is ``exact H1.``: on a state
     with two, it writes ``exact H1.`` (a name that state lacks)."""
@@ -142,7 +147,7 @@ def _inventing_model(tmp_path) -> Path:
     return out
 
 
-def test_repair_switch_proves_what_the_invented_name_cannot_on_real_coq(tmp_path, env):
+def test_repair_switch_proves_what_the_invented_name_cannot_on_real_coq(tmp_path, env, inventing):
     from coq_env.problems import parse_file
     from prover.check import check_proof
     from prover.policy.model import load_policy
@@ -153,7 +158,7 @@ def test_repair_switch_proves_what_the_invented_name_cannot_on_real_coq(tmp_path
         Proof.
         Admitted.
         """))
-    model = _inventing_model(tmp_path)
+    model = inventing
     plain = load_policy(model, k=1, max_new_tokens=8)
     fixed = load_policy(model, k=1, max_new_tokens=8, repair=2)
     state = env.open(problem)
@@ -168,3 +173,28 @@ def test_repair_switch_proves_what_the_invented_name_cannot_on_real_coq(tmp_path
     assert res.outcome == "proved" and check_proof(problem, res.proof).accepted
     with pytest.raises(ValueError, match="repair"):
         load_policy(model, k=1, repair=-1)
+
+
+def test_repair_and_novel_switches_on_the_command_line_on_real_coq(tmp_path, inventing, coq_available):
+    """`prover search --policy model --repair-names 2` proves what the same search without it
+    cannot; `--novel` with the menu runs and keeps the model's own tactic besides the menu's."""
+    from prover.cli import main
+    from prover.db import ProofDB
+    from tests.conftest import write
+    write(tmp_path / "p" / "inv.v", """
+        Theorem inv (y : nat) (H : y > 4) (H0 : y >= 5) : y >= 5.
+        Proof.
+        Admitted.
+        """)
+    proved = {}
+    for name, extra in (("plain", []), ("repair", ["--repair-names", "2"]),
+                        ("novel", ["--repair-names", "2", "--novel", "--with-menu"])):
+        db = tmp_path / f"{name}.db"
+        assert main(["search", "--problems", str(tmp_path / "p"), "--db", str(db), "--workers", "1",
+                     "--expansions", "2", "--policy", "model", "--model", str(inventing), "--k", "1", *extra]) == 0
+        with ProofDB(db, create=False) as d:
+            proved[name] = len(d.proofs())
+            tried = {r["tactic"] for r in d.query("SELECT tactic FROM edges")}
+        if name != "plain":
+            assert "exact H1." in tried and ("exact H0." in tried or "exact H." in tried)
+    assert proved == {"plain": 0, "repair": 1, "novel": 1}
