@@ -79,9 +79,9 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                    help="model policy: score = model log-probability + W * the fixed scorer's log-score of "
                         "the sources' order (a product of experts; default 0: the model alone)")
     p.add_argument("--repair-names", type=int, default=None, metavar="N",
-                   help="model policy: after a generated tactic that uses hypothesis names the state does "
-                        "not have, also try up to N variants with the state's own names (default 0: off; "
-                        "prover.policy.repair)")
+                   help="model policy: after a generated tactic that uses names that do not exist (a hypothesis "
+                        "the state lacks, a lemma no training tactic uses), also try up to N variants with "
+                        "existing names (default 0: off; prover.policy.repair)")
     p.add_argument("--novel", action="store_true",
                    help="model policy: generate 2k tactics and keep the k best that no candidate source "
                         "offers at the state (default: the k best, copies of offered tactics included)")

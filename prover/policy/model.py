@@ -38,9 +38,11 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from prover.env import parse_goals_text
 from prover.model import TacticModel, load
 from prover.policy.base import Candidate
 from prover.policy.fixed import fixed_scores, grouped
+from prover.policy.repair import load_names, variants
 
 
 WIDEN_TOP_P = 0.95  # nucleus of the samples a widened node gets (prover.search.best_first, ``widen``)
@@ -156,8 +158,10 @@ class ModelPolicy:
         for i in range(0, len(unique), self.cfg.batch_size):
             chunk = unique[i:i + self.cfg.batch_size]
             if n_gen and self.cfg.novel:  # k tactics of its own, not copies of the offered ones
-                gen = [[c for c in cands if c.tactic not in set(offered_of(g))][:n_gen]
-                       for g, cands in zip(chunk, self._generate(chunk, 2 * n_gen))]
+                gen = []
+                for g, cands in zip(chunk, self._generate(chunk, 2 * n_gen)):
+                    taken = set(offered_of(g))
+                    gen.append([c for c in cands if c.tactic not in taken][:n_gen])
             else:
                 gen = self._generate(chunk, n_gen) if n_gen else [[] for _ in chunk]
             if self.cfg.repair:
@@ -184,8 +188,6 @@ class ModelPolicy:
         hypothesis the state lacks, a lemma no training tactic uses), up to ``repair`` variants
         with existing names (:mod:`prover.policy.repair`), at the tactic's score; the tactic
         itself is kept."""
-        from prover.env import parse_goals_text
-        from prover.policy.repair import variants
         try:
             goals = parse_goals_text(goal, self.style)
         except ValueError:
@@ -347,6 +349,5 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
                        fixed_weight=fixed_weight, repair=repair, novel=novel)
-    from prover.policy.repair import load_names
     return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=backends.get(backend).goal_style,
                        names=load_names(model_dir) if repair else None)

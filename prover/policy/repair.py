@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Iterable
 
 from prover.env import Goal
+from prover.policy.retrieval import FACT
 
 NAMES_FILE = "names.json"
 CLOSE = 0.7           # difflib ratio a lemma name must reach to replace an invented one
-_IDENT = re.compile(r"(?<![\w'.])[^\W\d][\w']*(?:\.[^\W\d][\w']*)*")
 _NAME = re.compile(r"(?<![\w'.])([^\W\d][\w']*(?:\.[^\W\d][\w']*)*)(?![\w'])")
 _LOCAL = re.compile(r"^(?:H[\w']*|IH[\w']*|h[0-9₀-₉']*)$")
 _LEMMA = re.compile(r"^(?=.{4})[^\W\d][\w'.]*[_.][\w'.]*$")
@@ -52,7 +52,7 @@ _BINDS = {  # words after which a tactic may name a hypothesis it introduces, pe
     "lean": re.compile(r"\b(?:intros?|rintro|as|fun|forall|have|obtain|rcases|cases'?|induction'?|with|"
                        r"set|let|match|generalize|by_contra|by_cases|rename_i|next|case)\b|[∀λ⟨]"),
 }
-_FACT = re.compile(r"[=<>≤≥≠~¬∧∨↔∣]|/\\|\\/|\bTrue\b|\bFalse\b|->|→")
+_FACT = re.compile(FACT.pattern + r"|->|→")  # an implication counts as a fact here
 _SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
@@ -62,7 +62,7 @@ def save_names(model_dir, tactics: Iterable[str], init=None) -> Path:
     those of the model it was fine-tuned from (``init``), so a fine-tuned model knows them all."""
     names = set(load_names(init) or ()) if init is not None else set()
     for t in tactics:
-        names.update(_IDENT.findall(t))
+        names.update(_NAME.findall(t))
     path = Path(model_dir) / NAMES_FILE
     path.write_text(json.dumps(sorted(names), ensure_ascii=False) + "\n")
     return path
@@ -87,7 +87,7 @@ def invented(tactic: str, goals: tuple[Goal, ...], style: str = "coq",
     """The names ``tactic`` uses that do not exist (see the module docstring), in order of first
     use; [] when there are none or when the tactic may bind names itself."""
     known = {n for g in goals for h in g.hyps for n in h.names}
-    text = {w for g in goals for w in _IDENT.findall(g.text())}
+    text = {w for g in goals for w in _NAME.findall(g.text())}
 
     def made_up(w: str) -> bool:
         if w in known:

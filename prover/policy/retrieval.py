@@ -31,7 +31,8 @@ from prover.env import Goal, State, parse_goals_text
 _TOKEN = re.compile(r"[^\W\d][\w'.]*|\d+|[^\s\w]")
 _NAME = re.compile(r"(?<![\w'.])([^\W\d][\w']*)(?![\w'])")
 PLACEHOLDER = "_h"
-_FACT = re.compile(r"[=<>≤≥≠~¬∧∨↔∣]|/\\|\\/|\bTrue\b|\bFalse\b")
+# a relation or connective in a hypothesis's type: a fact, not a variable (shared with repair)
+FACT = re.compile(r"[=<>≤≥≠~¬∧∨↔∣]|/\\|\\/|\bTrue\b|\bFalse\b")
 
 
 def tokens(goal: Goal) -> list[str]:
@@ -68,7 +69,7 @@ def rename(tactic: str, source: Goal, target: Goal) -> str | None:
             mapping[n] = match
             used.add(match)
     def kind(t: str) -> str:  # facts map to facts by position; a variable only to one of its type
-        return "fact" if _FACT.search(t) else "var " + " ".join(t.split())
+        return "fact" if FACT.search(t) else "var " + " ".join(t.split())
 
     src_kinds = [kind(t) for _, t in src]
     dst_kinds = [kind(t) for _, t in dst]
