@@ -45,6 +45,10 @@ LIBRARIES = {
 }
 CHECK_IMPORTS = tuple(v[1] for v in LIBRARIES.values())
 
+# external programs that tactics call: csdp (micromega's `psatz`, Debian `coinor-csdp`: without
+# it every `psatz` fails), eprover, z3, cvc5 (CoqHammer's `hammer`)
+SOLVERS = ("csdp", "eprover", "z3", "cvc5")
+
 _REPLACE = re.compile(r"Replace the hammer tactic with:\s*(.+?)\s*$", re.M)
 
 
@@ -58,6 +62,12 @@ def installed() -> tuple[str, ...]:
     except (OSError, subprocess.SubprocessError):
         return ()
     return tuple(lib for lib in LIBRARIES if (Path(where) / "user-contrib" / lib).is_dir())
+
+
+@functools.lru_cache(maxsize=1)
+def solvers() -> tuple[str, ...]:
+    """The ``SOLVERS`` on this machine's PATH."""
+    return tuple(s for s in SOLVERS if shutil.which(s))
 
 
 DEFAULT = ("Hammer",)

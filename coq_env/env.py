@@ -75,6 +75,8 @@ class CoqEnv(Environment):
         # default: the tactic prelude and the installed automation (coq_env.automation)
         self.prelude = f"{PRELUDE} {automation.env_prelude()}".strip() if prelude is None else prelude
         self.preload = automation.preload() if prelude is None else ""
+        # the external solvers its tactics may call: part of the failure cache's context
+        self.solvers = " ".join(automation.solvers())
         self.coq: Coqtop | None = None
         self.problem: Problem | None = None
         self.restarts = 0

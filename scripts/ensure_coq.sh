@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # Make sure Coq, Coquelicot and the Coq world's automation (CoqHammer with its external provers
-# eprover, z3 and cvc5; Interval) are installed: apt-get them when missing and we are root,
-# otherwise say in one line what to install. Without the automation the pipeline still runs
-# (its tactics are simply not offered); without Coq it cannot.
+# eprover, z3 and cvc5; Interval; csdp, the SDP solver behind micromega's `psatz`) are
+# installed: apt-get them when missing and we are root, otherwise say in one line what to
+# install. Without the automation the pipeline still runs (its tactics are simply not offered,
+# or fail); without Coq it cannot.
 set -euo pipefail
-PKGS="coq libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc5"
+PKGS="coq libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc5 coinor-csdp"
 lib() { [ -d "$(coqc -where)/user-contrib/$1" ]; }
 have() { command -v coqc >/dev/null 2>&1 && lib Coquelicot; }
-full() { have && lib Hammer && lib Interval && command -v eprover >/dev/null 2>&1 && command -v z3 >/dev/null 2>&1; }
+full() { have && lib Hammer && lib Interval && command -v eprover >/dev/null 2>&1 && command -v z3 >/dev/null 2>&1 && command -v csdp >/dev/null 2>&1; }
 full && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing Coq, Coquelicot, CoqHammer (eprover, z3, cvc5) and Interval with apt-get ..."
+  echo "installing Coq, Coquelicot, CoqHammer (eprover, z3, cvc5), Interval and csdp with apt-get ..."
   apt-get update -qq
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PKGS >/dev/null || true
   full && exit 0
 fi
 if have; then
-  echo "warning: CoqHammer or Interval is missing (Debian: $PKGS): their tactics are not offered" >&2
+  echo "warning: CoqHammer, Interval or csdp is missing (Debian: $PKGS): their tactics are not offered or fail" >&2
   exit 0
 fi
 echo "error: Coq with Coquelicot is missing: install the Debian packages '$PKGS' (as root: apt-get install $PKGS)" >&2

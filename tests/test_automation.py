@@ -4,6 +4,8 @@ reconstruction CoqHammer reports and accepted by `prover check`; a proof that st
 `hammer` is refused; Interval's proofs pass the allow-list. Real Coq, real external provers."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from coq_env import automation
@@ -20,6 +22,8 @@ from tests.conftest import write
 
 need_hammer = pytest.mark.skipif("Hammer" not in automation.installed(),
                                  reason="CoqHammer is not installed (Debian libcoq-hammer eprover z3 cvc5: make setup)")
+need_csdp = pytest.mark.skipif(shutil.which("csdp") is None,
+                               reason="csdp is not installed (Debian coinor-csdp: make setup)")
 need_interval = pytest.mark.skipif("Interval" not in automation.installed(),
                                    reason="Interval is not installed (Debian libcoq-interval: make setup)")
 
@@ -85,6 +89,28 @@ def test_sauto_in_a_search_on_real_coq(env, odd_even):
     res = BestFirstSearch(env, policy, SearchConfig(max_expansions=1, tactic_timeout=5)).run(odd_even)
     assert res.proof == ["intros; sauto."]
     v = check_proof(odd_even, res.proof)
+    assert v.accepted, v.reason
+
+
+@need_csdp
+def test_psatz_proves_a_sum_of_squares_that_nra_misses(env, tmp_path):
+    """With csdp (the SDP solver micromega's `psatz` calls), the menu's `psatz` proves a
+    one-variable sum-of-squares inequality: `nra` has no hypothesis to multiply and fails
+    (miniF2F's algebra_binomnegdiscrineq_10alt28asqp1), and the checker accepts the proof."""
+    p = parse_file(write(tmp_path / "p" / "sos.v", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem sos : forall a : R, 10 * a <= 28 * a^2 + 1.
+        Proof.
+        Admitted.
+        """))
+    assert "csdp" in env.solvers
+    psatz = next(t for t in backends.get("coq").menu if "psatz" in t)
+    res = BestFirstSearch(env, MenuPolicy("coq", ["intros; nra", psatz]),
+                          SearchConfig(max_expansions=1, tactic_timeout=10)).run(p)
+    assert res.proof == [psatz + "."]
+    assert [e.outcome.value for e in res.edges][0] != "proved"  # nra first, and it fails
+    v = check_proof(p, res.proof)
     assert v.accepted, v.reason
 
 

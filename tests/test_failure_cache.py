@@ -3,13 +3,15 @@ timeout under a shorter limit is retried under a longer one, and the cache spans
 and rounds of a run through the proof database. Real Coq, real SQLite."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from coq_env.problems import parse_file
 from prover.db import ProofDB
 from prover.policy import MenuPolicy, PolicySpec
 from prover.search import BestFirstSearch, SearchConfig
-from prover.search.failure_cache import Failure, FailureCache, failure_key
+from prover.search.failure_cache import Failure, FailureCache, failure_context, failure_key
 from prover.search.runner import load_failures, run_search
 from prover.search.tree import EdgeOutcome
 from tests.conftest import write
@@ -89,7 +91,7 @@ def test_timeout_is_retried_with_a_longer_limit(env, hard):
     longer = CountingEnv(env)
     r3 = BestFirstSearch(longer, policy, SearchConfig(max_expansions=1, tactic_timeout=1.0), failures=cache).run(hard)
     assert len(longer.applied) == 1 and r3.cache_hits == 0  # a longer limit tries it again
-    assert cache.entries[failure_key(f"coq\0{hard.header}\0{env.prelude}", r1.nodes[r1.root].goals, r1.edges[0].tactic)].limit == 1.0
+    assert cache.entries[failure_key(failure_context(hard, env), r1.nodes[r1.root].goals, r1.edges[0].tactic)].limit == 1.0
 
 
 def test_switched_off_nothing_is_cached(env, hard):
@@ -137,3 +139,39 @@ def test_a_stronger_prelude_retries_what_failed_under_the_old_one(env, tmp_path)
     assert r1.outcome != "proved" and len(cache) == 1
     r2 = BestFirstSearch(env, policy, cfg, failures=cache).run(p)
     assert r2.outcome == "proved" and r2.cache_hits == 0
+
+
+class NoSolverEnv(CountingEnv):
+    """The real environment as it is on a machine without csdp: no solvers, and micromega's
+    `psatz` fails as it does there (a double for the cache's own bookkeeping)."""
+
+    solvers = ""
+
+    def apply(self, state, tactic, timeout=None):
+        if "psatz" in tactic:
+            from prover.env import TacticError
+            self.applied.append(tactic)
+            return TacticError("Tactic failure: cannot find witness (csdp is not installed).")
+        return super().apply(state, tactic, timeout)
+
+
+@pytest.mark.skipif(shutil.which("csdp") is None, reason="csdp is not installed (Debian coinor-csdp: make setup)")
+def test_a_solver_installed_since_retries_what_failed_without_it(env, tmp_path):
+    """A `psatz` failure cached while csdp was missing must not answer once it is installed."""
+    p = parse_file(write(tmp_path / "p" / "sos.v", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem sos (a c : R) : 2 * a * (2 + c) <= a^2 + c^2 + 4 * (1 + c).
+        Proof.
+        Admitted.
+        """))
+    policy = MenuPolicy("coq", ["psatz R 2"])
+    cfg = SearchConfig(max_expansions=1, tactic_timeout=10)
+    cache = FailureCache()
+    blind = NoSolverEnv(env)
+    assert BestFirstSearch(blind, policy, cfg, failures=cache).run(p).outcome != "proved" and len(cache) == 1
+    again = BestFirstSearch(NoSolverEnv(env), policy, cfg, failures=cache).run(p)
+    assert again.cache_hits == 1  # the same machine: answered by the cache
+    assert "csdp" in env.solvers
+    r = BestFirstSearch(env, policy, cfg, failures=cache).run(p)
+    assert r.outcome == "proved" and r.cache_hits == 0

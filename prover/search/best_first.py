@@ -35,7 +35,7 @@ from prover.env import (EnvError, Environment, NewState, ProofFinished, State, T
                         renaming_key)
 from prover.policy.base import Candidate
 from prover.search.cost import CostModel, cost_model
-from prover.search.failure_cache import CACHED, Failure, FailureCache, failure_key, failure_row
+from prover.search.failure_cache import CACHED, Failure, FailureCache, failure_context, failure_key, failure_row
 from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
 _DEAD = (EdgeOutcome.ERROR, EdgeOutcome.TIMEOUT, EdgeOutcome.REFUSED)
@@ -125,10 +125,7 @@ class BestFirstSearch:
         tie = itertools.count()
         heap = [(-0.0, next(tie), root.id)]
         deadline = t0 + self.cfg.max_seconds
-        # what a tactic's failure depends on besides the goal: the problem's imports and the
-        # environment's own (a stronger tactic prelude may make an old failure a success)
-        context = (f"{getattr(problem, 'backend', '')}\0{getattr(problem, 'header', '')}"
-                   f"\0{getattr(self.env, 'prelude', '')}")
+        context = failure_context(problem, self.env)
         costs = self.costs
         if costs is None and self.cfg.cost_order:
             costs = self.costs = cost_model(getattr(problem, "backend", None), self.cfg)

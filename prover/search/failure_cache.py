@@ -8,8 +8,9 @@ test goals. A tactic's failure on a goal is a fact about (header, goal text, tac
 looked up, not paid for again.
 
 Soundness: the key is the problem's header (imports, scopes, definitions) and the environment's
-tactic prelude (``env.prelude``: a stronger prelude retries old failures) plus the state's goal
-text (every goal with its hypotheses: the very text ``State.id`` hashes, so the cache is as exact
+tactic prelude and external solvers (``env.prelude``, ``env.solvers``: a stronger prelude, or a
+solver installed since, such as the ``csdp`` behind Coq's ``psatz``, retries old failures) plus
+the state's goal text (every goal with its hypotheses: the very text ``State.id`` hashes, so the cache is as exact
 as the search's own merging of equal states) plus the normalised tactic. Errors are kept
 whatever the limit; a timeout under limit L answers only tries with a limit <= L, so a longer
 limit always retries it. Crashes of the proof-assistant process (``TacticError.transient``) and
@@ -23,6 +24,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+
+
+def failure_context(problem, env) -> str:
+    """What a tactic's failure depends on besides the goal: the problem's backend and header and
+    the environment's prelude and external solvers (see the module docstring)."""
+    context = (f"{getattr(problem, 'backend', '')}\0{getattr(problem, 'header', '')}"
+               f"\0{getattr(env, 'prelude', '')}")
+    solvers = getattr(env, "solvers", "")
+    return f"{context}\0{solvers}" if solvers else context  # (keys of machines without solvers unchanged)
 
 
 def failure_key(context: str, goals: str, tactic: str) -> str:
