@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from prover.check import Verdict, check_text
+from prover.process import run_group
 
 from . import automation
 from .cheat import CheatError, check_tactic
@@ -184,8 +185,8 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         lib = Path(tmp) / "Cand.v"
         lib.write_text(text, encoding="utf-8")
         try:
-            r = subprocess.run(["coqc", "-q", "-Q", tmp, "PCheck", str(lib)], cwd=tmp,
-                               capture_output=True, text=True, timeout=timeout)
+            r = run_group(["coqc", "-q", "-Q", tmp, "PCheck", str(lib)], cwd=tmp,
+                               timeout=timeout)
         except subprocess.TimeoutExpired:
             return Verdict(False, f"coqc did not finish within {timeout:.0f}s")
         if r.returncode != 0:
@@ -194,8 +195,8 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         verify.parent.mkdir()
         verify.write_text(f"{_AXIOM_HOMES}\nRequire PCheck.Cand.\nPrint Assumptions PCheck.Cand.{name}.\n")
         try:
-            r = subprocess.run(["coqc", "-q", "-Q", tmp, "PCheck", str(verify)], cwd=verify.parent,
-                               capture_output=True, text=True, timeout=timeout)
+            r = run_group(["coqc", "-q", "-Q", tmp, "PCheck", str(verify)], cwd=verify.parent,
+                               timeout=timeout)
         except subprocess.TimeoutExpired:
             return Verdict(False, f"Print Assumptions did not finish within {timeout:.0f}s")
         if r.returncode != 0:
@@ -205,8 +206,8 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
             if not shutil.which("coqchk"):
                 return Verdict(False, "coqchk not found (it comes with the coq package)")
             try:
-                c = subprocess.run(["coqchk", "-silent", "-o", "-Q", tmp, "PCheck", "PCheck.Cand"], cwd=tmp,
-                                   capture_output=True, text=True, timeout=timeout)
+                c = run_group(["coqchk", "-silent", "-o", "-Q", tmp, "PCheck", "PCheck.Cand"], cwd=tmp,
+                                   timeout=timeout)
             except subprocess.TimeoutExpired:
                 return Verdict(False, f"coqchk did not finish within {timeout:.0f}s")
             second = coqchk_verdict(c.stdout + c.stderr, c.returncode)

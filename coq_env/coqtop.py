@@ -8,7 +8,9 @@ the XML one. stdout and stderr are read as one stream, in order.
 
 The process runs under an address-space limit; a hang past the caller's deadline kills
 it (:class:`CoqHang`), a dead process raises :class:`CoqDied`. Restarting is the
-caller's job (``coq_env.env`` rebuilds the state).
+caller's job (``coq_env.env`` rebuilds the state). Once coqtop has answered, any helper
+process still running under it (micromega's ``csdpcert`` after a ``Timeout``) is killed: it
+works for a tactic that was given up, and would otherwise take a core from the next ones.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from prover.process import kill_group, popen, rss_mb
+from prover.process import kill_group, kill_helpers, popen, rss_mb
 
 _PROMPT = re.compile(rb"<prompt>(\S*) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
 _TAGS = re.compile(r"</?(?:infomsg|warning|prompt)>")
@@ -59,6 +61,7 @@ class Coqtop:
         self.state = 0
         self.proof = ""
         self.sent = 0
+        self.helpers_killed = 0   # helper processes left running by an interrupted tactic
         self._read_prompt(timeout=60.0)
 
     @property
@@ -81,7 +84,9 @@ class Coqtop:
         except (BrokenPipeError, OSError) as e:
             raise CoqDied(f"coqtop is gone: {e}") from None
         self.sent += 1
-        return self._read_prompt(timeout)
+        answer = self._read_prompt(timeout)
+        self.helpers_killed += kill_helpers(self.proc.pid)
+        return answer
 
     def send_many(self, sentences: list[str], timeout: float = 60.0) -> list[tuple[str, int, str]]:
         """Pipeline several sentences in one write; one answer each."""
@@ -91,7 +96,9 @@ class Coqtop:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as e:
             raise CoqDied(f"coqtop is gone: {e}") from None
-        return [self._read_prompt(timeout) for _ in sentences]
+        answers = [self._read_prompt(timeout) for _ in sentences]
+        self.helpers_killed += kill_helpers(self.proc.pid)
+        return answers
 
     def _read_prompt(self, timeout: float) -> tuple[str, int, str]:
         deadline = time.monotonic() + timeout

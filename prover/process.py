@@ -30,18 +30,69 @@ def popen(argv: Sequence[str], *, mem_limit_mb: float = 0, **kw) -> subprocess.P
 
 
 def kill_group(proc: subprocess.Popen | None, wait: float = 10.0) -> None:
-    """Kill ``proc``'s whole process group (if it still runs) and reap it."""
+    """Kill ``proc``'s whole process group and reap ``proc``.
+
+    The group is killed even when ``proc`` itself has already exited: a helper it started
+    (micromega's ``csdpcert`` and its ``csdp``, an ATP under CoqHammer) outlives its parent
+    and would otherwise keep a core busy for minutes."""
     if proc is None:
         return
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        if proc.poll() is None:
             proc.kill()
     try:
         proc.wait(timeout=wait)
     except subprocess.TimeoutExpired:
         pass
+
+
+def kill_helpers(pid: int) -> int:
+    """SIGKILL every live descendant of ``pid`` (not ``pid`` itself); return how many.
+
+    A proof assistant answers one sentence at a time, so a helper process still running once
+    it has answered works for a tactic that was interrupted (Coq's ``Timeout`` stops the tactic
+    but leaves micromega's ``csdpcert`` running, measured for seconds to minutes, at 3 GB)."""
+    todo, killed, seen = _children(pid), 0, {pid}
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        todo.extend(_children(p))
+        if _zombie(p):
+            continue
+        try:
+            os.kill(p, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def run_group(argv: Sequence[str], *, timeout: float, **kw) -> subprocess.CompletedProcess:
+    """``subprocess.run(argv, capture_output=True, text=True, timeout=timeout)``, in a process
+    group of its own that is killed whole on a timeout (and afterwards, for any helper left):
+    ``subprocess.run`` would kill only ``argv[0]`` and orphan its helpers."""
+    proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kw)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        proc.communicate()
+        raise subprocess.TimeoutExpired(list(argv), timeout) from None
+    kill_group(proc)
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
 def rss_mb(pid: int, children: bool = False) -> float:
