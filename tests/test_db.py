@@ -487,8 +487,8 @@ def test_readers_work_while_a_run_writes(coq_available, tmp_path):
     from prover.browse import serve
     prover = str(Path(sys.executable).parent / "prover")
     db = tmp_path / "live.db"
-    writer = subprocess.Popen([prover, "search", "--split", "valid", "--limit", "20", "--expansions", "2",
-                               "--workers", "1", "--timeout", "5", "--db", str(db)],
+    writer = subprocess.Popen([prover, "search", "--split", "valid", "--limit", "8", "--expansions", "2",
+                               "--workers", "1", "--timeout", "2", "--db", str(db)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while not db.exists() and writer.poll() is None:
