@@ -185,8 +185,7 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         lib = Path(tmp) / "Cand.v"
         lib.write_text(text, encoding="utf-8")
         try:
-            r = run_group(["coqc", "-q", "-Q", tmp, "PCheck", str(lib)], cwd=tmp,
-                               timeout=timeout)
+            r = run_group(["coqc", "-q", "-Q", tmp, "PCheck", str(lib)], cwd=tmp, timeout=timeout)
         except subprocess.TimeoutExpired:
             return Verdict(False, f"coqc did not finish within {timeout:.0f}s")
         if r.returncode != 0:
@@ -196,7 +195,7 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         verify.write_text(f"{_AXIOM_HOMES}\nRequire PCheck.Cand.\nPrint Assumptions PCheck.Cand.{name}.\n")
         try:
             r = run_group(["coqc", "-q", "-Q", tmp, "PCheck", str(verify)], cwd=verify.parent,
-                               timeout=timeout)
+                          timeout=timeout)
         except subprocess.TimeoutExpired:
             return Verdict(False, f"Print Assumptions did not finish within {timeout:.0f}s")
         if r.returncode != 0:
@@ -207,7 +206,7 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
                 return Verdict(False, "coqchk not found (it comes with the coq package)")
             try:
                 c = run_group(["coqchk", "-silent", "-o", "-Q", tmp, "PCheck", "PCheck.Cand"], cwd=tmp,
-                                   timeout=timeout)
+                              timeout=timeout)
             except subprocess.TimeoutExpired:
                 return Verdict(False, f"coqchk did not finish within {timeout:.0f}s")
             second = coqchk_verdict(c.stdout + c.stderr, c.returncode)

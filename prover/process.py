@@ -54,13 +54,8 @@ def kill_helpers(pid: int) -> int:
     A proof assistant answers one sentence at a time, so a helper process still running once
     it has answered works for a tactic that was interrupted (Coq's ``Timeout`` stops the tactic
     but leaves micromega's ``csdpcert`` running, measured for seconds to minutes, at 3 GB)."""
-    todo, killed, seen = _children(pid), 0, {pid}
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        todo.extend(_children(p))
+    killed = 0
+    for p in _descendants(pid):
         if _zombie(p):
             continue
         try:
@@ -83,8 +78,7 @@ def run_group(argv: Sequence[str], *, timeout: float, **kw) -> subprocess.Comple
     """``subprocess.run(argv, capture_output=True, text=True, timeout=timeout)``, in a process
     group of its own that is killed whole on a timeout (and afterwards, for any helper left):
     ``subprocess.run`` would kill only ``argv[0]`` and orphan its helpers."""
-    proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, **kw)
+    proc = popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -97,12 +91,8 @@ def run_group(argv: Sequence[str], *, timeout: float, **kw) -> subprocess.Comple
 
 def rss_mb(pid: int, children: bool = False) -> float:
     """Resident memory of ``pid`` (and, with ``children``, of all its descendants) in MB."""
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
+    total = 0
+    for p in [pid, *(_descendants(pid) if children else ())]:
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
@@ -111,9 +101,20 @@ def rss_mb(pid: int, children: bool = False) -> float:
                         break
         except OSError:
             continue
-        if children:
-            todo.extend(_children(p))
     return total / 1024
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, ...), read from /proc."""
+    out, todo, seen = [], _children(pid), {pid}
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        out.append(p)
+        todo.extend(_children(p))
+    return out
 
 
 def _children(pid: int) -> list[int]:
