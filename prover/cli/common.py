@@ -82,6 +82,13 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                    help="model policy: after a generated tactic that uses names that do not exist (a hypothesis "
                         "the state lacks, a lemma no training tactic uses), also try up to N variants with "
                         "existing names (default 0: off; prover.policy.repair)")
+    p.add_argument("--with", dest="with_sources", action="append", default=[], metavar="SOURCE",
+                   help="also offer the candidates of this source (repeatable): hints (nonlinear-arithmetic "
+                        "hints), cases (bounded case splits), witnesses (exists, destruct, induction), "
+                        "premises (library lemmas by name); see prover.policy.sources")
+    p.add_argument("--ranker", default=None, metavar="fixed|random|FILE",
+                   help="order of the candidates at a node: the sources' fixed order (default), a seeded "
+                        "random order, or a learned ranker file (`prover rank train`)")
     p.add_argument("--novel", action="store_true",
                    help="model policy: generate 2k tactics and keep the k best that no candidate source "
                         "offers at the state (default: the k best, copies of offered tactics included)")
@@ -116,6 +123,9 @@ def policy_spec(args, deny=()):
         extra += ("retrieval",)
     if getattr(args, "with_macros", False):
         extra += ("macros",)
+    extra += tuple(s for s in getattr(args, "with_sources", []) or [] if s not in spec.sources + extra)
+    if getattr(args, "ranker", None):
+        spec = PolicySpec(**{**spec.as_dict(), "ranker": args.ranker})
     if extra:
         spec = PolicySpec(**{**spec.as_dict(), "sources": spec.sources + extra})
     db = getattr(args, "retrieval_db", None) or getattr(args, "db", None)

@@ -21,7 +21,8 @@ def spec_and_config(args, deny=()):
                            prune_after=getattr(args, "prune_after", SearchConfig.prune_after),
                            cost_order=not getattr(args, "no_cost_order", False),
                            dedupe_renamed=not getattr(args, "keep_renamed", False),
-                           widen=getattr(args, "widen", 0), widen_times=getattr(args, "widen_times", 2))
+                           widen=getattr(args, "widen", 0), widen_times=getattr(args, "widen_times", 2),
+                           tries=getattr(args, "tries", 0) or 0)
         if cfg.node_scorer:  # a missing or bad value model fails here, in one line
             from prover.search.scorers import make_scorer
             make_scorer(cfg.node_scorer, **(cfg.scorer_options or {}))
@@ -87,6 +88,9 @@ def search_args(p) -> None:
                    help="once every open node is expanded and budget is left, expand expanded nodes again "
                         "with N candidates not tried there (model samples, the sources' next page; 0: off)")
     p.add_argument("--widen-times", type=int, default=2, metavar="T", help="with --widen: at most T times per node")
+    p.add_argument("--tries", type=int, default=0, metavar="N",
+                   help="prover calls per expansion: the N best-ranked candidates not answered by the failure "
+                        "cache (0: every candidate)")
     p.add_argument("--round", type=int, default=0)
     engine_args(p)
 

@@ -29,6 +29,7 @@ from typing import Any, Iterable, TextIO
 import sqlite_utils
 
 from prover.check import Verdict
+from prover.labels import eval_label_sql
 from prover.problems import Problem
 from prover.search.tree import Edge, Node, SearchResult
 
@@ -142,7 +143,7 @@ class ProofDB:
             db.create_table("attempts", {
                 "id": int, "problem": str, "run_id": int, "round": int, "policy": str,
                 "budget": str, "outcome": str, "expansions": int, "seconds": float,
-                "error": str, "finished_at": str, "nodes": int, "edges": int,
+                "error": str, "finished_at": str, "nodes": int, "edges": int, "tries": int,
             }, pk="id", foreign_keys=[("problem", "problems", "key"), ("run_id", "runs", "id")])
             db.create_table("nodes", {
                 "attempt_id": int, "id": str, "goals": str, "depth": int, "score": float,
@@ -150,7 +151,7 @@ class ProofDB:
             }, pk=("attempt_id", "id"), foreign_keys=[("attempt_id", "attempts", "id")])
             db.create_table("edges", {
                 "id": int, "attempt_id": int, "src": str, "tactic": str, "logprob": float,
-                "outcome": str, "dst": str, "message": str, "seconds": float,
+                "outcome": str, "dst": str, "message": str, "seconds": float, "source": str,
             }, pk="id", foreign_keys=[("attempt_id", "attempts", "id")])
             db.create_table("proofs", {
                 "id": int, "problem": str, "attempt_id": int, "proof": str, "length": int,
@@ -228,11 +229,12 @@ class ProofDB:
                 "outcome": result.outcome, "expansions": result.expansions,
                 "seconds": result.seconds, "error": result.error, "finished_at": _now(),
                 "nodes": len(result.nodes), "edges": len(result.edges),
-            }).last_rowid)
+                "tries": int(getattr(result, "tries", 0)),
+            }, alter=True).last_rowid)  # alter: databases made before attempts had a tries column
             db["nodes"].insert_all(  # alter: databases made before nodes had a value column
                 (_node_row(attempt_id, n) for n in result.nodes.values()), batch_size=500, alter=True)
-            db["edges"].insert_all(
-                (_edge_row(attempt_id, e) for e in result.edges), batch_size=500)
+            db["edges"].insert_all(  # alter: databases made before edges had a source column
+                (_edge_row(attempt_id, e) for e in result.edges), batch_size=500, alter=True)
             if getattr(result, "failures", None):  # same transaction: an attempt never lacks its failures
                 db.conn.executemany(
                     "INSERT INTO failures (key, kind, limit_s, message, seconds) "
@@ -463,6 +465,41 @@ class ProofDB:
         return self._query(f"select * from attempts {where} order by id", params)
 
     @_guarded
+    def split_keys(self, split: str) -> set[str]:
+        """The keys of the problems of ``split`` (e.g. ``test``: what a learner must never read)."""
+        return {r["key"] for r in self._query("select key from problems where split = ?", [split])}
+
+    @_guarded
+    def ranker_edges(self, deny: Iterable[str] = ()) -> list[dict]:
+        """The learned ranker's examples (``prover.policy.ranker``): per expanded node of every
+        training attempt (not an evaluation label, not a ``deny`` problem), its goals, depth and
+        the (tactic, source, outcome, status of the node it led to) the prover answered there,
+        in the order tried. Cached and refused edges are left out."""
+        deny = set(deny)
+        has_source = "source" in self.db["edges"].columns_dict
+        source = "coalesce(e.source, '')" if has_source else "''"
+        sql = f"""
+            select a.problem, e.attempt_id, e.src, n.goals, n.depth, e.tactic, {source} as source,
+                   e.outcome, d.status as dst_status
+            from edges e
+            join attempts a on a.id = e.attempt_id
+            join nodes n on n.attempt_id = e.attempt_id and n.id = e.src
+            left join nodes d on d.attempt_id = e.attempt_id and d.id = e.dst
+            where not {eval_label_sql("a.policy")} and e.outcome != 'refused'
+              and coalesce(e.message, '') not like '[cached]%'
+            order by e.attempt_id, e.src, e.id"""
+        groups: list[dict] = []
+        for row in self.db.query(sql):
+            if row["problem"] in deny:
+                continue
+            key = (row["attempt_id"], row["src"])
+            if not groups or groups[-1]["key"] != key:
+                groups.append({"key": key, "problem": row["problem"], "goals": row["goals"],
+                               "depth": row["depth"], "edges": []})
+            groups[-1]["edges"].append((row["tactic"], row["source"], row["outcome"], row["dst_status"]))
+        return groups
+
+    @_guarded
     def tree_rows(self, attempt_id: int) -> tuple[dict, dict, list[dict]]:
         """(attempt, {node id: node row}, edge rows in order) of one attempt's search tree."""
         attempt = self.attempt(attempt_id)
@@ -557,7 +594,7 @@ def _node_row(attempt_id: int, node: Node) -> dict:
 def _edge_row(attempt_id: int, edge: Edge) -> dict:
     return {"attempt_id": attempt_id, "src": edge.src, "tactic": edge.tactic,
             "logprob": edge.logprob, "outcome": _plain(edge.outcome), "dst": edge.dst,
-            "message": edge.message, "seconds": edge.seconds}
+            "message": edge.message, "seconds": edge.seconds, "source": getattr(edge, "source", "") or ""}
 
 
 def _proof_steps(result: SearchResult) -> list[tuple[str, str]]:

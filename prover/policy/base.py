@@ -11,6 +11,7 @@ from prover.env import State
 class Candidate:
     tactic: str
     logprob: float
+    source: str = ""   # the candidate source that offered it ("model": generated; "": not known)
 
 
 class Policy(Protocol):

@@ -33,16 +33,28 @@ class FixedPolicy:
         k = k or self.default_k
         out = []
         for s in states:
-            cands = fixed_scores(self.offered(s))
+            cands = fixed_scores(self.offered(s), [src.name for src in self.sources])
             out.append(cands[:k] if k else cands)
         return out
+
+    def begin(self, problem) -> None:
+        """A new problem: sources that depend on it (its header's lemmas) learn it."""
+        begin_sources(self.sources, problem)
 
     def widen(self, state: State, page: int, tried: set[str]) -> list[Candidate]:
         """Candidates not yet ``tried`` for a node the search expands again (``page`` 1, 2...):
         the sources' next page, scored below everything the first expansion offered."""
         last = min((c.logprob for c in fixed_scores(self.offered(state))), default=0.0)
-        fresh = [t for g in grouped(self.sources, state, page, tried) for t in g]
-        return [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(fresh)]
+        fresh = [(t, src.name) for src, g in zip(self.sources, grouped(self.sources, state, page, tried)) for t in g]
+        return [Candidate(t, last - math.log(2) * (i + 1), name) for i, (t, name) in enumerate(fresh)]
+
+
+def begin_sources(sources: Sequence, problem) -> None:
+    """Tell each source that has a ``begin(problem)`` which problem the next states are of."""
+    for src in sources:
+        begin = getattr(src, "begin", None)
+        if begin is not None:
+            begin(problem)
 
 
 def grouped(sources: Sequence, state: State | None, page: int = 0, tried=()) -> list[list[str]]:
@@ -67,16 +79,19 @@ def grouped(sources: Sequence, state: State | None, page: int = 0, tried=()) -> 
     return out
 
 
-def fixed_scores(groups: Sequence[Sequence[str]]) -> list[Candidate]:
+def fixed_scores(groups: Sequence[Sequence[str]], names: Sequence[str] | None = None) -> list[Candidate]:
     """The fixed scorer over each source's tactics (``groups``, in source order, each tactic
     once): a normalised geometric decay over the first source, then half the score before
-    for each later tactic. Also the prior a model policy can mix in (``fixed_weight``)."""
-    first, rest = (list(groups[0]), [t for g in groups[1:] for t in g]) if groups else ([], [])
-    weights = [0.9 ** i for i in range(len(first))]
+    for each later tactic. Also the prior a model policy can mix in (``fixed_weight``).
+    ``names``: the sources' names, kept on each candidate."""
+    names = list(names) if names is not None else [""] * len(groups)
+    tagged = [(t, n) for g, n in zip(groups, names) for t in g]
+    first = len(groups[0]) if groups else 0
+    weights = [0.9 ** i for i in range(first)]
     z = sum(weights) or 1.0
-    cands = [Candidate(t, math.log(w / z)) for t, w in zip(first, weights)]
+    cands = [Candidate(t, math.log(w / z), n) for (t, n), w in zip(tagged[:first], weights)]
     last = cands[-1].logprob if cands else 0.0
-    cands += [Candidate(t, last - math.log(2) * (i + 1)) for i, t in enumerate(rest)]
+    cands += [Candidate(t, last - math.log(2) * (i + 1), n) for i, (t, n) in enumerate(tagged[first:])]
     return cands
 
 

@@ -102,8 +102,19 @@ class ModelPolicy:
     # ---- the Policy protocol ---------------------------------------------------------
     def propose(self, states: Sequence, k: int | None = None) -> list[list[Candidate]]:
         groups = [grouped(self.sources, s) for s in states]
-        return self.propose_goals([s.text() for s in states], k, [[t for g in gs for t in g] for gs in groups],
-                                  [self._prior(gs) for gs in groups])
+        out = self.propose_goals([s.text() for s in states], k, [[t for g in gs for t in g] for gs in groups],
+                                 [self._prior(gs) for gs in groups])
+        names = [src.name for src in self.sources]
+        tagged = []
+        for gs, cands in zip(groups, out):  # each candidate keeps its source ("model": generated)
+            where = {t: n for n, g in zip(names, gs) for t in g}
+            tagged.append([Candidate(c.tactic, c.logprob, where.get(c.tactic, "model")) for c in cands])
+        return tagged
+
+    def begin(self, problem) -> None:
+        """A new problem: sources that depend on it (its header's lemmas) learn it."""
+        from prover.policy.fixed import begin_sources
+        begin_sources(self.sources, problem)
 
     def _prior(self, groups) -> dict[str, float] | None:
         """The fixed scorer's log-score of each offered tactic (None when ``fixed_weight`` is 0)."""

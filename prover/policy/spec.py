@@ -34,6 +34,7 @@ class PolicySpec:
     model: str | None = None
     decode: dict = field(default_factory=dict)
     options: dict | None = None   # per-source options, by source name
+    ranker: str | None = None     # order of the candidates: None/"fixed", "random" or a ranker file (prover.policy.ranker)
 
     def __post_init__(self):
         from prover.policy.sources import SOURCES
@@ -83,7 +84,7 @@ class PolicySpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "PolicySpec":
-        known = {"sources", "generator", "scorer", "k", "model", "decode", "options"}
+        known = {"sources", "generator", "scorer", "k", "model", "decode", "options", "ranker"}
         bad = sorted(set(d) - known)
         if bad:
             raise ValueError(f"unknown policy keys {', '.join(bad)} (expected {', '.join(sorted(known))})")
@@ -131,8 +132,14 @@ def build_policy(spec: PolicySpec, backend, threads: int | None = None, device: 
     b = backends.get(backend)
     options = getattr(spec, "options", None) or {}
     sources = [make_source(name, b, **options.get(name, {})) for name in spec.sources]
-    if not spec.needs_model:
-        return FixedPolicy(sources, k=spec.k)
+    policy = _inner_policy(spec, b, sources, threads, device) if spec.needs_model else FixedPolicy(sources, k=spec.k)
+    if spec.ranker and spec.ranker != "fixed":
+        from prover.policy.ranker import load_ranked
+        return load_ranked(policy, spec.ranker, seed=int(spec.decode.get("seed", 0)))
+    return policy
+
+
+def _inner_policy(spec: PolicySpec, b, sources, threads, device):
     from prover.model import ModelError
     if not spec.model:
         raise ModelError(f"the {spec.label} policy needs a model (--model DIR, a trained model directory)")

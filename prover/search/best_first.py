@@ -62,6 +62,7 @@ class SearchConfig:
     dedupe_renamed: bool = True   # a state equal to a node's up to local names is not a new node (prover.env.renaming_key)
     widen: int = 0                # once nothing is open, expand expanded nodes again with this many new candidates (0: off)
     widen_times: int = 2          # ... at most this many times per node
+    tries: int = 0                # prover calls per expansion: the policy's top N untried candidates (0: all)
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -69,6 +70,8 @@ class SearchConfig:
             if self.node_scorer not in SCORERS:
                 raise ValueError(f"unknown node scorer {self.node_scorer!r} "
                                  f"(expected one of {', '.join(sorted(SCORERS))})")
+        if self.tries < 0:
+            raise ValueError(f"tries must be 0 (every candidate) or more (got {self.tries})")
         if self.widen < 0 or self.widen_times < 1:
             raise ValueError(f"widen must be 0 (off) or more and widen_times 1 or more "
                              f"(got widen {self.widen}, widen_times {self.widen_times})")
@@ -130,12 +133,18 @@ class BestFirstSearch:
         if costs is None and self.cfg.cost_order:
             costs = self.costs = cost_model(getattr(problem, "backend", None), self.cfg)
 
+        ranks_by_depth = getattr(self.policy, "ranks_by_depth", False)  # a ranker reads the node's depth
+        begin = getattr(self.policy, "begin", None)
+        if begin is not None:  # sources that depend on the problem (its header's library lemmas)
+            begin(problem)
         widen = getattr(self.policy, "widen", None) if self.cfg.widen else None
         later: list = []  # widening tickets (times widened, -priority, tie, node id), once nothing is open
 
         def attempt(nid: str, cands: list[Candidate]) -> None:
             """Apply ``cands`` at node ``nid``: record each edge, add the new children, stop at a proof."""
             node, children = res.nodes[nid], []
+            if self.cfg.tries:
+                cands = budgeted(nid, node, cands)
             plan = (costs.plan(cands, node.depth, self.cfg.tactic_timeout) if self.cfg.cost_order
                     else [(c, self.cfg.tactic_timeout) for c in cands])
             for cand, limit in plan:
@@ -147,14 +156,17 @@ class BestFirstSearch:
                     hit = self.failures.lookup(key, limit)
                     if hit is not None:  # failed before on this very goal: not paid for again
                         kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
-                        edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message)
+                        edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message,
+                                    source=cand.source)
                         res.cache_hits += 1
                         res.edges.append(edge)
                         out_edges[nid].append(edge)
                         continue
                 t1 = time.perf_counter()
+                res.tries += 1
                 out = self.env.apply(states[nid], cand.tactic, limit)
-                edge = Edge(nid, cand.tactic, cand.logprob, EdgeOutcome.ERROR, seconds=time.perf_counter() - t1)
+                edge = Edge(nid, cand.tactic, cand.logprob, EdgeOutcome.ERROR, seconds=time.perf_counter() - t1,
+                            source=cand.source)
                 if isinstance(out, (NewState, ProofFinished)) and out.tactic:
                     edge.tactic = out.tactic  # stored as the backend rewrote it (hammer: its reconstruction)
                 if isinstance(out, ProofFinished):
@@ -209,13 +221,38 @@ class BestFirstSearch:
             if node.status is Status.OPEN:
                 self._maybe_fail(nid, res, parents, out_edges)
 
+        def budgeted(nid: str, node: Node, cands: list[Candidate]) -> list[Candidate]:
+            """The policy's first ``tries`` candidates that will reach the prover: a pruned tactic
+            or one the failure cache answers costs no try (the cached ones are recorded here)."""
+            chosen: list[Candidate] = []
+            for cand in cands:
+                if len(chosen) >= self.cfg.tries:
+                    break
+                if costs is not None and costs.dead and (cand.tactic, node.depth > 0) in costs.dead:
+                    costs.pruned += 1
+                    continue
+                if self.failures is not None:
+                    hit = self.failures.lookup(failure_key(context, node.goals, cand.tactic),
+                                               costs.timeout(cand.tactic, self.cfg.tactic_timeout)
+                                               if costs is not None else self.cfg.tactic_timeout)
+                    if hit is not None:
+                        kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
+                        edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message,
+                                    source=cand.source)
+                        res.cache_hits += 1
+                        res.edges.append(edge)
+                        out_edges[nid].append(edge)
+                        continue
+                chosen.append(cand)
+            return chosen
+
         def distinct(proposed, tried=frozenset()) -> list[Candidate]:
             cands, seen = [], set(tried)
             for c in proposed:
                 t = self.env.normalise(c.tactic)
                 if t not in seen:  # "lia" and "lia." are one candidate
                     seen.add(t)
-                    cands.append(Candidate(t, c.logprob))
+                    cands.append(Candidate(t, c.logprob, c.source))
             return cands
 
         while res.nodes[root.id].status is not Status.PROVED:
@@ -235,7 +272,10 @@ class BestFirstSearch:
                     continue
                 node.expanded = True
                 res.expansions += 1
-                attempt(nid, distinct(self.policy.propose([states[nid]], getattr(self.policy, "default_k", None))[0]))
+                k = getattr(self.policy, "default_k", None)
+                proposed = (self.policy.propose([states[nid]], k, depths=[node.depth]) if ranks_by_depth
+                            else self.policy.propose([states[nid]], k))
+                attempt(nid, distinct(proposed[0]))
                 if widen is not None and node.status is not Status.PROVED:
                     heapq.heappush(later, (1, -self.priority(node), next(tie), nid))
                 continue

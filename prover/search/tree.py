@@ -54,6 +54,7 @@ class Edge:
     dst: str | None = None       # Node.id for NEW/DUP
     message: str = ""            # error text for ERROR/REFUSED
     seconds: float = 0.0
+    source: str = ""             # the candidate source that offered the tactic ("model": generated)
 
 
 @dataclass
@@ -73,3 +74,4 @@ class SearchResult:
     failures: list[dict] = field(default_factory=list)  # new failure-cache rows (prover.search.failure_cache)
     cache_hits: int = 0          # candidates answered from the failure cache, not the prover
     widened: int = 0             # expansions that widened an expanded node (SearchConfig.widen)
+    tries: int = 0               # tactics sent to the prover (SearchConfig.tries caps them per expansion)
