@@ -36,7 +36,7 @@ import random
 import re
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from prover import backends
@@ -56,7 +56,10 @@ ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size"
                 "hindsight_checked", "hindsight_accepted", "conj_proposed", "conj_elaborated",
                 "conj_trivial", "conj_easy", "conj_kept", "conj_proved", "selfplay_seconds",
                 # distinct verified pairs first found this round, by source (prover.loop.compare)
-                "new_pairs", "new_pairs_proof", "new_pairs_hindsight", "new_pairs_conjecture"]
+                "new_pairs", "new_pairs_proof", "new_pairs_hindsight", "new_pairs_conjecture",
+                # the candidate budget: mean prover tries per evaluated problem; the learned ranker's
+                # held-out recall of a proof-path candidate in its top N (N: search.tries, else 8)
+                "tries_per_problem", "ranker_recall"]
 SOURCES = ("corpus", "proof", "hindsight", "conjecture", "statement")  # statement: the ``written`` operator's
 
 
@@ -115,6 +118,8 @@ class IterateConfig:
     budget: dict = field(default_factory=dict)         # BudgetPolicy
     decode: dict = field(default_factory=dict)         # the model policy: k, sources, decode options (model_spec)
     selfplay: dict = field(default_factory=dict)       # prover.selfplay.SelfPlayConfig (off by default)
+    ranker: str | None = None                          # candidate order: null/"fixed", "random", or "learned"
+                                                       # (retrained every round on the training trees)
     seed: int = 0
 
     @classmethod
@@ -135,6 +140,8 @@ class IterateConfig:
             if why:
                 raise ConfigError(f"{path}: {key} must be {why}, not {type(value).__name__} {value!r}"[:300])
         cfg = cls(**d)
+        if cfg.ranker not in (None, "fixed", "random", "learned"):
+            raise ConfigError(f"{path}: ranker must be null, fixed, random or learned, not {cfg.ranker!r}")
         if cfg.bootstrap_policy not in NAMED or PolicySpec.named(cfg.bootstrap_policy).needs_model:
             raise ConfigError(f"{path}: bootstrap_policy must be menu or menu+hyps, not {cfg.bootstrap_policy!r}")
         from prover.engines import ENGINES
@@ -491,6 +498,8 @@ class Experiment:
             model = tinfo["model"]
             if self.search_cfg.node_scorer == "value" and not self.done(f"r{r}.value"):
                 self.mark(f"r{r}.value", self.value_step(r, eval_keys))
+            if c.ranker == "learned" and not self.done(f"r{r}.ranker"):
+                self.mark(f"r{r}.ranker", self.ranker_step(r, eval_keys))
             if not self.done(f"r{r}.search"):
                 before = self.proved_keys(pool_keys)
                 if self.selfplay.enabled:
@@ -531,6 +540,7 @@ class Experiment:
                 **{f"pairs_{k}": v for k, v in _pair_columns(tinfo.get("sources", {})).items()},
                 **self.selfplay_columns(r),
                 **self.new_pair_columns(r),
+                **self.ranker_columns(r),
             }
             self.db.record_round(self.run_id, r, row)
             rows.append(row)
@@ -545,9 +555,46 @@ class Experiment:
         corpus and this run's database, a macro source this run's database, never the
         evaluation problems."""
         spec = model_spec(model, self.cfg.decode)
+        ranker = self.cfg.ranker
+        if ranker == "learned":  # the newest ranker trained in this run (none yet: the sources' order)
+            ranker = self.state.get("ranker_model") or "fixed"
+        if ranker and ranker != "fixed":
+            spec = replace(spec, ranker=ranker)
         spec = spec.with_options("macros", db=str(self.db.path), deny=sorted(eval_keys))
         return spec.with_options("retrieval", corpus=self.cfg.corpus, db=str(self.db.path),
                                  deny=sorted(eval_keys))
+
+    def ranker_step(self, r: int, eval_keys: set[str]) -> dict:
+        """Train the candidate ranker on every edge of every training tree so far (never an
+        evaluation tree: evaluation labels and the evaluation problems are left out); the
+        round's searches and its evaluation use it."""
+        from prover.policy.ranker import examples, train
+        t0 = time.time()
+        groups = examples(self.db, eval_keys, backends.get(self.cfg.backend).goal_style)
+        try:
+            ranker = train(groups, seed=self.cfg.seed)
+        except ValueError as e:
+            self.log(f"round {r}: no ranker yet ({e})")
+            return {"groups": len(groups)}
+        path = self.dir / "models" / f"ranker_{r}.json"
+        ranker.meta["train_seconds"] = round(time.time() - t0, 1)
+        ranker.save(path)
+        self.state["ranker_model"] = str(path)
+        held = ranker.meta.get("heldout", {})
+        self.log(f"round {r}: ranker trained on {ranker.meta['examples']} tried candidates at "
+                 f"{ranker.meta['groups']} nodes -> {path} (held-out {held})")
+        return ranker.meta
+
+    def ranker_columns(self, r: int) -> dict:
+        """tries_per_problem of the round's evaluation, ranker_recall of its ranker (held out)."""
+        attempts = [a for a in self.db.attempts_of(["eval"], round=r)]
+        tries = [int(a.get("tries") or 0) for a in attempts]
+        info = self.done(f"r{r}.ranker") or {}
+        n = int(self.search_cfg.tries or 8)
+        n = min((k for k in (1, 4, 8, 16) if k >= n), default=16)
+        recall = (info.get("heldout") or {}).get(f"recall@{n}")
+        return {"tries_per_problem": round(sum(tries) / len(tries), 1) if tries else 0,
+                "ranker_recall": recall if recall is not None else ""}
 
     def value_step(self, r: int, eval_keys: set[str]) -> dict:
         """Train the frontier's value on every training tree so far (never an evaluation

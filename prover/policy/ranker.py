@@ -126,12 +126,12 @@ class Vocab:
         self.tables = tables or {"source": {s: i + 1 for i, s in enumerate(SOURCES)}}
 
     @classmethod
-    def fit(cls, cats: Iterable[tuple], sizes=(None, 200, 64, 2000)) -> "Vocab":
+    def fit(cls, cats: Iterable[tuple], sizes=(None, 200, 64, 2000), min_count: int = 3) -> "Vocab":
         cats = list(cats)
         tables = {"source": {s: i + 1 for i, s in enumerate(SOURCES)}}
         for j, name in enumerate(("first", "last", "skeleton"), start=1):
             counts = Counter(c[j] for c in cats)
-            common = [w for w, n in counts.most_common(sizes[j]) if n >= 3]
+            common = [w for w, n in counts.most_common(sizes[j]) if n >= min_count]
             tables[name] = {w: i + 1 for i, w in enumerate(common)}
         return cls(tables)
 
@@ -226,7 +226,7 @@ def source_order_scores(g) -> list[float]:
     return [-(rank.get(s, len(SOURCES)) * 10000 + i) for i, (_, s, _) in enumerate(g["items"])]
 
 
-def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2) -> "Ranker":
+def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2, min_leaf: int = 20) -> "Ranker":
     """A LightGBM lambdarank model on ``groups`` (``examples``), with its held-out recall."""
     import lightgbm as lgb
     import numpy as np
@@ -235,12 +235,12 @@ def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2) -> "Ra
     tr, te = split_groups(groups, heldout, seed)
     if not tr:
         tr, te = groups, []
-    vocab = Vocab.fit(candidate_raw(g["goals"][0] if g["goals"] else None, set(), t, s)[1]
-                      for g in tr for t, s, _ in g["items"])
+    vocab = Vocab.fit((candidate_raw(g["goals"][0] if g["goals"] else None, set(), t, s)[1]
+                       for g in tr for t, s, _ in g["items"]), min_count=1 if min_leaf < 20 else 3)
     X, y, sizes = _matrix(tr, vocab)
     n = len(X[0])
     cat = list(range(n - N_CATEGORICAL, n))
-    params = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 20,
+    params = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": min_leaf,
               "verbose": -1, "seed": seed, "deterministic": True, "num_threads": 2,
               "lambdarank_truncation_level": 32, "label_gain": [0, 1, 3, 7]}
     ds = lgb.Dataset(np.asarray(X, dtype=np.float64), label=np.asarray(y), group=sizes, categorical_feature=cat, free_raw_data=True)
