@@ -119,3 +119,27 @@ def test_resume_after_kill_in_training_and_in_search(tmp_path, coq_available, mi
     proofs_after = _rows(db, "select id, problem, proof from proofs where accepted = 1 order by id")
     assert proofs_after[:len(proofs_before)] == proofs_before
     assert len((run / "rounds.csv").read_text().splitlines()) == 2
+
+
+@pytest.mark.slow
+def test_tiny_round_with_a_learned_ranker_and_a_tries_budget(tmp_path, coq_available, minif2f_coq):
+    """ranker: learned trains a ranker on the menu's seed trees before round 0's searches, which
+    then apply at most search.tries candidates per expansion; the evaluation's trees never train it."""
+    tiny = json.loads(TINY.read_text())
+    cfg = IterateConfig.load(tiny_config(tmp_path, "ranked", rounds=1, bootstrap_menu_expansions=1,
+                                         bootstrap_policy="menu+hyps", ranker="learned",
+                                         search={**tiny["search"], "tries": 6}))
+    exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    rows = exp.run()
+    ranker = exp.dir / "models" / "ranker_0.json"
+    assert ranker.exists()
+    meta = json.loads(ranker.read_text())["meta"]
+    assert meta["examples"] > 0
+    eval_keys = {a["problem"] for a in exp.db.attempts_of(["eval"])}
+    from prover.policy.ranker import examples
+    assert eval_keys and not {g["problem"] for g in examples(exp.db, eval_keys)} & eval_keys
+    for a in exp.db.attempts_of(["model", "eval"]):
+        assert 0 < a["tries"] <= 6 * a["expansions"]
+    header = (exp.dir / "rounds.csv").read_text().splitlines()[0].split(",")
+    assert "tries_per_problem" in header and "ranker_recall" in header
+    assert 0 < rows[0]["tries_per_problem"] <= 6 * cfg.eval_expansions
