@@ -40,6 +40,7 @@ bench: setup
 	$(PY) bench/bench_cheats.py
 	$(PY) bench/bench_model.py
 	$(PY) bench/bench_retrieval.py
+	$(PY) bench/bench_ranker.py
 
 browse: setup
 	$(PY) -m prover.browse $(DB)
