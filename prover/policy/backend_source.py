@@ -50,6 +50,9 @@ class BackendSource:
             return []
         goal = state.goals[0]
         if len(goal.text()) > self.max_goal_chars:
+            self.errors += 1
+            print(f"warning: candidate source {self.name} skipped a node: its goal has {len(goal.text())} "
+                  f"characters (more than {self.max_goal_chars})", file=sys.stderr)
             return []
         try:
             raw = make(goal, **self.options)
