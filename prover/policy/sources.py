@@ -14,6 +14,10 @@ SOURCES: dict[str, str] = {
     "templates": "prover.policy.templates:TemplateSource",
     "retrieval": "prover.policy.retrieval:RetrievalSource",
     "macros": "prover.policy.macros:MacroSource",
+    "hints": "prover.policy.hints:HintSource",
+    "cases": "prover.policy.cases:CaseSource",
+    "witnesses": "prover.policy.witnesses:WitnessSource",
+    "premises": "prover.policy.premises:PremiseSource",
 }
 
 

@@ -1,0 +1,133 @@
+"""The premise source: library lemmas, listed by real Coq for the problem's header, applied or
+rewritten by name where the menu's automation cannot go."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coq_env import premises
+from coq_env.cheat import check_tactic
+from prover.env import Goal, Hyp, ProofFinished, State
+from prover.policy.sources import make_source
+from tests.conftest import write
+
+REALS = "Require Import Reals.\nOpen Scope R_scope."
+ARITH = "Require Import Arith."
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One disk cache for the module; the memory cache starts and ends empty."""
+    premises.forget()
+    yield tmp_path_factory.mktemp("premise-cache")
+    premises.forget()
+    premises._CURRENT.clear()
+
+
+def _problem(d: Path, name: str, text: str):
+    from coq_env.problems import parse_file
+    return parse_file(write(d / f"{name}.v", text))
+
+
+def _menu_fails(env, root) -> None:
+    from prover import backends
+    for t in backends.get("coq").menu:
+        assert not isinstance(env.apply(root, t, timeout=3), ProofFinished), t
+
+
+@pytest.mark.parametrize("name,text,lemma", [
+    ("sqrt_sq", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem sqrt_sq (x : R) (h : 0 <= x) : sqrt x * sqrt x = x.
+        Proof.
+        Admitted.
+        """, "sqrt_sqrt"),
+    ("gcd_sym", """
+        Require Import Arith.
+        Theorem gcd_sym (a b : nat) : Nat.gcd a b = Nat.gcd b a.
+        Proof.
+        Admitted.
+        """, "Nat.gcd_comm"),
+])
+def test_a_library_lemma_proves_what_the_menu_cannot(env, tmp_path, cache, name, text, lemma):
+    from prover.check import check_proof
+    p = _problem(tmp_path, name, text)
+    root = env.open(p)
+    _menu_fails(env, root)
+    premises.note_header(p.header)  # what the environment's open records (see coq_env.premises)
+    source = make_source("premises", "coq", cache_dir=str(cache))
+    cands = source.candidates(root)
+    assert any(t.startswith(f"apply {lemma}") for t in cands[:6]), cands[:6]
+    proof = next(out.proof for t in cands[:8] if isinstance(out := env.apply(root, t), ProofFinished))
+    used = proof[0].split()[1].rstrip(".;")
+    assert used in premises.library(p.header, cache_dir=cache).names()  # a lemma Coq listed
+    v = check_proof(p, list(proof))
+    assert v.accepted, v.reason
+
+
+def test_the_lemma_list_comes_from_coq_and_is_cached(tmp_path, coq_available):
+    cache = tmp_path / "cache"
+    premises.forget()
+    before = premises.DUMPS
+    lib = premises.library(REALS, cache_dir=cache)
+    assert premises.DUMPS == before + 1 and lib is not None and len(lib) > 3000
+    names = set(lib.names())
+    known = {"Rabs_pos", "exp_ln", "Rsqr_sqrt", "Rabs_triang", "sqrt_pos", "Z.gcd_comm", "Nat.mod_small"}
+    assert known <= names
+    source = (Path(premises.__file__)).read_text()
+    assert not any(n in source for n in known)  # nothing hand-written: Coq listed them
+    # the same header again: memory, then (a fresh process's view) the disk; Coq is not started
+    assert premises.library(REALS, cache_dir=cache) is lib
+    premises.forget()
+    again = premises.library(REALS, cache_dir=cache)
+    assert premises.DUMPS == before + 1 and again.names() == lib.names()
+    assert len(list(Path(cache).glob("*.json"))) == 1
+    # another header, another list: Arith has no square roots
+    arith = premises.library(ARITH, cache_dir=cache)
+    assert premises.DUMPS == before + 2
+    assert "Nat.gcd_comm" in arith.names() and "sqrt_sqrt" not in arith.names()
+
+
+def test_a_header_whose_search_fails_offers_nothing_with_one_line(cache, capsys, coq_available):
+    goal = Goal((Hyp(("x",), "R"),), "sqrt x * sqrt x = x")
+    bad = "Require Import NoSuchLibraryAnywhere."
+    before = premises.DUMPS
+    assert premises.candidates(goal, header=bad, cache_dir=cache) == []
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "premises" in err[0] and "NoSuchLibraryAnywhere" in err[0]
+    assert premises.candidates(goal, header=bad, cache_dir=cache) == []  # remembered: no retry
+    assert capsys.readouterr().err == "" and premises.DUMPS == before + 1
+    assert not list(Path(cache).glob("*.json")) or all(
+        "NoSuchLibrary" not in f.read_text() for f in Path(cache).glob("*.json"))
+
+
+GOAL = Goal((Hyp(("x", "y"), "R"), Hyp(("h",), "0 < x"), Hyp(("h1",), "Rabs (x - y) <= 1")),
+            "exp (ln x) + sqrt (x * x) <= x + Rabs y + 1")
+
+
+def test_candidates_are_deterministic_capped_unique_and_pass_the_cheat_filter(cache, coq_available):
+    full = premises.candidates(GOAL, header=REALS, cache_dir=cache)
+    assert 8 <= len(full) <= 64 and len(full) == len(set(full))
+    assert premises.candidates(GOAL, header=REALS, cache_dir=cache) == full
+    assert all(check_tactic(t) == t for t in full)
+    assert premises.candidates(GOAL, header=REALS, cache_dir=cache, limit=5) == full[:5]
+    # the rewrite that unlocks the goal is there, and arguments are instantiated from the goal
+    assert "rewrite exp_ln." in full
+    assert "rewrite Rabs_minus_sym in h1." in full
+    assert any(t.startswith("pose proof (Rabs_pos y)") for t in full)
+
+
+def test_the_source_reads_the_recorded_header_and_takes_extra_lemmas(cache, coq_available):
+    state = State((Goal((Hyp(("y",), "R"),), "twice_id (y + 1) = y + 1"),))
+    src = make_source("premises", "coq", cache_dir=str(cache), limit=3)
+    premises._CURRENT.clear()
+    assert src.candidates(state) == []  # no problem opened, no header: nothing
+    premises.note_header(REALS)
+    assert len(src.candidates(State((GOAL,)))) == 3
+    assert src.candidates(None) == [] and src.candidates(State(())) == []
+    mine = make_source("premises", "coq", cache_dir=str(cache),
+                       extra_lemmas=[("twice_id_spec", "forall x : R, twice_id x = x")])
+    assert mine.candidates(state)[:2] == ["apply twice_id_spec.", "rewrite twice_id_spec."]
+    assert src.tag == "prem" and not src.static
