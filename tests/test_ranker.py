@@ -203,3 +203,21 @@ def test_rank_cli_trains_and_search_uses_it(trained_db, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "prover", "rank", "train", "--db", str(tmp_path / "none.db"),
                           "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_search_cli_with_sources_tries_and_a_random_order(problem_dir, tmp_path, coq_available):
+    db = tmp_path / "s.db"
+    r = subprocess.run([sys.executable, "-m", "prover", "search", "--problems", str(problem_dir), "--db", str(db),
+                        "--policy", "menu+hyps", "--with", "hints", "--with", "witnesses", "--tries", "4",
+                        "--ranker", "random", "--expansions", "3", "--timeout", "5", "--workers", "1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    with ProofDB(db, create=False) as d:
+        attempts = d.attempts_of()
+        assert attempts and all(a["tries"] <= 4 * a["expansions"] for a in attempts)
+        assert any(a["tries"] > 0 for a in attempts)
+        sources = {row["source"] for row in d.query("select distinct source from edges")}
+    assert sources <= {"menu", "templates", "hints", "witnesses"} and "menu" in sources
+    bad = subprocess.run([sys.executable, "-m", "prover", "search", "--problems", str(problem_dir), "--db", str(db),
+                          "--with", "nonsense"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "nonsense" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

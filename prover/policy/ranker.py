@@ -7,10 +7,14 @@ of candidates and the search applies only the top ``tries`` of them (``SearchCon
 the order decides what a node finds. Every edge of every training tree is a labelled example:
 the (state, tactic) the search tried and what came of it.
 
-Labels (graded, for LightGBM's lambdarank; one query group per expanded node): 3 the tactic
-closed the goals, 2 it led to a node that was proved (on a proof path), 1 it led to a new state,
-0 an error, a timeout, a duplicate state. Groups without a positive example teach nothing and
-are dropped. Cached and refused edges are not examples (the prover never answered them).
+Labels: 3 the tactic closed the goals, 2 it led to a node that was proved (on a proof path), 1 it
+led to a new state, 0 an error, a timeout, a duplicate state. The model (LightGBM, binary) learns
+P(label >= 2): whether the tactic is a step of a proof, from every tried candidate of every
+expanded node, the nodes where nothing worked included. A new state alone is no success: a first
+ranker trained to rank new states high (lambdarank, gains 0/1/3/7) filled its tries with rewrites
+and case splits that change the state and lead nowhere, and proved 51 of miniF2F test where the
+fixed order proved 65 (data/results/ranker_tries_test8.md). Cached and refused edges are not
+examples (the prover never answered them).
 
 Features (``features``) are symbolic and cheap: the goal's shape (relation, number domain,
 operators, sizes, depth), the candidate's (its source, first word, last word, skeleton with local
@@ -23,8 +27,8 @@ not of a denied problem (the loop denies its evaluation split): evaluation trees
 
 ``RankedPolicy`` wraps any policy: it asks it for its candidates, orders them by the ranker
 (``learned``), by a seeded hash (``random``, the ablation's control) or keeps the sources' order
-(``fixed``), and gives each a log-probability (a log-softmax over the node), so the best-first
-queue still orders nodes by path probability. A missing, unreadable or stale ranker file is one
+(``fixed``), and gives each the log of the ranker's probability that it is a proof step, so the
+best-first queue orders nodes by the estimated probability that their path is a proof. A missing, unreadable or stale ranker file is one
 line on stderr and the fixed order.
 """
 from __future__ import annotations
@@ -41,7 +45,7 @@ from typing import Iterable, Sequence
 from prover.env import Goal, State, parse_goals_text
 from prover.policy.base import Candidate
 
-VERSION = 1  # of the feature layout: a ranker saved under another version is stale
+VERSION = 2  # of the feature layout and the objective: a ranker saved under another version is stale
 SOURCES = ("menu", "templates", "macros", "retrieval", "hints", "cases", "witnesses", "premises", "model")
 MODES = ("learned", "random", "fixed")
 
@@ -165,7 +169,8 @@ def label(outcome: str, dst_status: str | None) -> int:
     return 0
 
 
-def examples(db, deny: Iterable[str] = (), style: str = "coq", max_groups: int | None = None):
+def examples(db, deny: Iterable[str] = (), style: str = "coq", max_groups: int | None = None,
+             positive_only: bool = False):
     """Groups of (state goals, depth, [(tactic, source, label)]) from every training tree of
     ``db``: never an evaluation attempt, never a problem in ``deny``. Each group is one expanded
     node of one attempt, with at least one positive example."""
@@ -174,7 +179,7 @@ def examples(db, deny: Iterable[str] = (), style: str = "coq", max_groups: int |
         if max_groups is not None and len(groups) >= max_groups:
             break
         items = [(t, s, label(o, d)) for t, s, o, d in g["edges"]]
-        if not any(y > 0 for _, _, y in items):
+        if positive_only and not any(y > 0 for _, _, y in items):
             continue
         try:
             goals = parse_goals_text(g["goals"], style)
@@ -227,7 +232,7 @@ def source_order_scores(g) -> list[float]:
 
 
 def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2, min_leaf: int = 20) -> "Ranker":
-    """A LightGBM lambdarank model on ``groups`` (``examples``), with its held-out recall."""
+    """A LightGBM model of P(proof step) on ``groups`` (``examples``), with its held-out recall."""
     import lightgbm as lgb
     import numpy as np
     if not groups:
@@ -240,10 +245,12 @@ def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2, min_le
     X, y, sizes = _matrix(tr, vocab)
     n = len(X[0])
     cat = list(range(n - N_CATEGORICAL, n))
-    params = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": min_leaf,
-              "verbose": -1, "seed": seed, "deterministic": True, "num_threads": 2,
-              "lambdarank_truncation_level": 32, "label_gain": [0, 1, 3, 7]}
-    ds = lgb.Dataset(np.asarray(X, dtype=np.float64), label=np.asarray(y), group=sizes, categorical_feature=cat, free_raw_data=True)
+    target = (np.asarray(y) >= 2).astype(np.float64)
+    if target.min() == target.max():
+        raise ValueError("a ranker needs tried candidates on a proof path and ones that were not to learn from")
+    params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": min_leaf,
+              "verbose": -1, "seed": seed, "deterministic": True, "num_threads": 2}
+    ds = lgb.Dataset(np.asarray(X, dtype=np.float64), label=target, categorical_feature=cat, free_raw_data=True)
     booster = lgb.train(params, ds, num_boost_round=rounds)
     ranker = Ranker(booster, vocab, {"groups": len(tr), "examples": len(X), "heldout_groups": len(te)})
     if te:
@@ -265,7 +272,7 @@ class Ranker:
         import numpy as np
         X = np.asarray(rows_for(goals, depth, tactics, sources, self.vocab), dtype=np.float64)
         self.scored += len(tactics)
-        return [float(v) for v in self.booster.predict(X, num_threads=1)]
+        return [float(v) for v in self.booster.predict(X, num_threads=1, raw_score=True)]
 
     def group_scores(self, g) -> list[float]:
         return self.scores(g["goals"], g["depth"], [t for t, _, _ in g["items"]], [s for _, s, _ in g["items"]])
@@ -303,6 +310,10 @@ def _log_softmax(xs: Sequence[float]) -> list[float]:
     m = max(xs)
     z = m + math.log(sum(math.exp(x - m) for x in xs))
     return [x - z for x in xs]
+
+
+def _log_sigmoid(x: float) -> float:
+    return -math.log1p(math.exp(-x)) if x > -30 else x
 
 
 def _hash01(*parts) -> float:
@@ -346,7 +357,7 @@ class RankedPolicy:
             scores = [_hash01(self.seed, state.id, c.tactic) * 10 for c in cands]
         else:
             scores = self.ranker.scores(state.goals, depth, [c.tactic for c in cands], [c.source for c in cands])
-        lps = _log_softmax(scores)
+        lps = _log_softmax(scores) if self.mode == "random" else [_log_sigmoid(x) for x in scores]
         ranked = sorted(zip(lps, range(len(cands))), key=lambda x: (-x[0], x[1]))
         return [Candidate(cands[i].tactic, lp, cands[i].source) for lp, i in ranked]
 
