@@ -153,14 +153,7 @@ class BestFirstSearch:
                 key = None
                 if self.failures is not None:
                     key = failure_key(context, node.goals, cand.tactic)
-                    hit = self.failures.lookup(key, limit)
-                    if hit is not None:  # failed before on this very goal: not paid for again
-                        kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
-                        edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message,
-                                    source=cand.source)
-                        res.cache_hits += 1
-                        res.edges.append(edge)
-                        out_edges[nid].append(edge)
+                    if answered(nid, cand, key, limit):  # failed before on this very goal: not paid for again
                         continue
                 t1 = time.perf_counter()
                 res.tries += 1
@@ -221,6 +214,18 @@ class BestFirstSearch:
             if node.status is Status.OPEN:
                 self._maybe_fail(nid, res, parents, out_edges)
 
+        def answered(nid: str, cand: Candidate, key: str, limit: float) -> bool:
+            """Whether the failure cache answers ``cand`` at node ``nid`` (then its edge is recorded)."""
+            hit = self.failures.lookup(key, limit)
+            if hit is None:
+                return False
+            kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
+            edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message, source=cand.source)
+            res.cache_hits += 1
+            res.edges.append(edge)
+            out_edges[nid].append(edge)
+            return True
+
         def budgeted(nid: str, node: Node, cands: list[Candidate]) -> list[Candidate]:
             """The policy's first ``tries`` candidates that will reach the prover: a pruned tactic
             or one the failure cache answers costs no try (the cached ones are recorded here)."""
@@ -231,18 +236,11 @@ class BestFirstSearch:
                 if costs is not None and costs.dead and (cand.tactic, node.depth > 0) in costs.dead:
                     costs.pruned += 1
                     continue
-                if self.failures is not None:
-                    hit = self.failures.lookup(failure_key(context, node.goals, cand.tactic),
-                                               costs.timeout(cand.tactic, self.cfg.tactic_timeout)
-                                               if costs is not None else self.cfg.tactic_timeout)
-                    if hit is not None:
-                        kind = EdgeOutcome.ERROR if hit.kind == "error" else EdgeOutcome.TIMEOUT
-                        edge = Edge(nid, cand.tactic, cand.logprob, kind, message=CACHED + hit.message,
-                                    source=cand.source)
-                        res.cache_hits += 1
-                        res.edges.append(edge)
-                        out_edges[nid].append(edge)
-                        continue
+                limit = costs.timeout(cand.tactic, self.cfg.tactic_timeout) if costs is not None \
+                    else self.cfg.tactic_timeout
+                if self.failures is not None and answered(nid, cand, failure_key(context, node.goals, cand.tactic),
+                                                          limit):
+                    continue
                 chosen.append(cand)
             return chosen
 
