@@ -7,6 +7,7 @@ from prover.cli.common import die
 
 def cmd_rank(args) -> int:
     import time
+    from pathlib import Path
 
     from prover import backends
     from prover.db import DBError, ProofDB
@@ -15,8 +16,11 @@ def cmd_rank(args) -> int:
     try:
         with ProofDB(args.db, create=False) as db:
             deny = db.split_keys(args.deny_split) if args.deny_split else set()
+            if args.deny_names:
+                names = set(Path(args.deny_names).read_text().split())
+                deny |= {k for k in db.problem_keys() if k.rsplit("/", 1)[-1] in names}
             groups = examples(db, deny, backends.get(args.backend).goal_style)
-    except DBError as e:
+    except (DBError, OSError) as e:
         return die(str(e))
     try:
         ranker = train(groups, rounds=args.rounds)
@@ -43,6 +47,8 @@ def register(sub) -> None:
     p.add_argument("--db", required=True, help="proof database whose tried candidates are the examples")
     p.add_argument("--out", required=True, help="ranker file (.json)")
     p.add_argument("--deny-split", default="test", help="never read trees of this split (default: test; '' none)")
+    p.add_argument("--deny-names", default=None, metavar="FILE",
+                   help="also never read trees of the problems named in FILE (one name per line): held-out problems")
     p.add_argument("--backend", default=backends.DEFAULT, choices=backends.names())
     p.add_argument("--rounds", type=int, default=200, help="boosting rounds")
     p.set_defaults(func=cmd_rank)

@@ -465,6 +465,10 @@ class ProofDB:
         return self._query(f"select * from attempts {where} order by id", params)
 
     @_guarded
+    def problem_keys(self) -> set[str]:
+        return {r["key"] for r in self._query("select key from problems")}
+
+    @_guarded
     def split_keys(self, split: str) -> set[str]:
         """The keys of the problems of ``split`` (e.g. ``test``: what a learner must never read)."""
         return {r["key"] for r in self._query("select key from problems where split = ?", [split])}
