@@ -98,18 +98,23 @@ def offered(n_problems: int, sources: list[str]) -> dict:
             for k, v in counts.items()}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
+def budget_args(ap, train_expansions: int = 4) -> None:
+    """The options every ranker bench shares: where, the tries, the budgets, the workers."""
     ap.add_argument("--out", default="runs/rank35")
-    ap.add_argument("--split", default="test")
-    ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--tries", type=int, default=16)
-    ap.add_argument("--train-tries", type=int, default=24)
     ap.add_argument("--expansions", type=int, default=8)
-    ap.add_argument("--train-expansions", type=int, default=6)
+    ap.add_argument("--train-expansions", type=int, default=train_expansions)
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--max-seconds", type=float, default=40.0)
     ap.add_argument("--workers", type=int, default=2)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    budget_args(ap, train_expansions=6)
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--train-tries", type=int, default=24)
     ap.add_argument("--sources", nargs="*", default=SOURCES)
     ap.add_argument("--arms", nargs="*", default=["fixed", "random", "learned"])
     ap.add_argument("--skip-train", action="store_true", help="use OUT/ranker.json as it is")

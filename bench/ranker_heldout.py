@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ranker_ablation import SOURCES, arm_stats  # noqa: E402
+from bench.ranker_ablation import SOURCES, arm_stats, budget_args  # noqa: E402
 
 
 def held(key: str, fraction: float = 0.2, seed: int = 0) -> bool:
@@ -33,10 +33,7 @@ def held(key: str, fraction: float = 0.2, seed: int = 0) -> bool:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="runs/rank35")
-    ap.add_argument("--tries", type=int, default=16)
-    ap.add_argument("--expansions", type=int, default=8)
-    ap.add_argument("--workers", type=int, default=2)
+    budget_args(ap)
     args = ap.parse_args()
     from prover import backends
     out = ROOT / args.out
@@ -74,7 +71,8 @@ def main() -> int:
                                  "--expansions", str(args.expansions), "--tries", str(args.tries),
                                  "--ranker", str(ranker) if arm == "learned" else arm,
                                  "--policy", "menu+hyps", *sum((["--with", s] for s in SOURCES), []),
-                                 "--timeout", "1", "--max-seconds", "40", "--workers", str(args.workers)],
+                                 "--timeout", str(args.timeout), "--max-seconds", str(args.max_seconds),
+                                 "--workers", str(args.workers)],
                            stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, check=True)
             timings[arm] = round(time.time() - t0, 1)
     meta = json.loads(ranker.read_text())["meta"]

@@ -15,25 +15,20 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["hints", "cases", "witnesses", "premises"]
+sys.path.insert(0, str(ROOT))
+
+from bench.ranker_ablation import SOURCES, budget_args  # noqa: E402
+from bench.ranker_ablation import run as run_logged  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="runs/rank35")
+    budget_args(ap)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--tries", type=int, default=16)
-    ap.add_argument("--train-expansions", type=int, default=4)
-    ap.add_argument("--expansions", type=int, default=8)
-    ap.add_argument("--timeout", type=float, default=1.0)
-    ap.add_argument("--max-seconds", type=float, default=40.0)
-    ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -45,16 +40,9 @@ def main() -> int:
     log = out / "loop_log.txt"
 
     def run(key: str, cmd: list[str]) -> None:
-        if key in timings:
-            return
-        t0 = time.time()
-        print("$", " ".join(cmd), flush=True)
-        with log.open("a") as f:
-            r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
-        if r.returncode:
-            raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)}; see {log}")
-        timings[key] = round(time.time() - t0, 1)
-        timings_path.write_text(json.dumps(timings, indent=1))
+        if key not in timings:
+            timings[key] = round(run_logged(cmd, log), 1)
+            timings_path.write_text(json.dumps(timings, indent=1))
 
     rows = []
     for r in range(args.rounds):
