@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from prover import backends  # noqa: E402
 from prover.env import Goal, Hyp, State  # noqa: E402
 from prover.policy.fixed import FixedPolicy  # noqa: E402
-from prover.policy.ranker import RankedPolicy, Ranker, train  # noqa: E402
+from prover.policy.ranker import RankedPolicy, train  # noqa: E402
 from prover.policy.sources import make_source  # noqa: E402
 
 

@@ -12,11 +12,9 @@ from coq_env.problems import parse_file
 from prover.db import ProofDB
 from prover.env import Goal, Hyp, State
 from prover.policy import MenuPolicy, PolicySpec, build_policy
-from prover.policy.base import Candidate
 from prover.policy.ranker import (RankedPolicy, Ranker, RankerError, examples, label, load_ranked, recall_at,
                                   train)
 from prover.search import BestFirstSearch, SearchConfig
-from prover.search.tree import EdgeOutcome
 from tests.conftest import write
 
 MENU = ["reflexivity", "intros; lia", "intros; lra", "intros; nra", "intros", "ring", "auto"]

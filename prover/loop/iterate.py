@@ -587,8 +587,7 @@ class Experiment:
 
     def ranker_columns(self, r: int) -> dict:
         """tries_per_problem of the round's evaluation, ranker_recall of its ranker (held out)."""
-        attempts = [a for a in self.db.attempts_of(["eval"], round=r)]
-        tries = [int(a.get("tries") or 0) for a in attempts]
+        tries = [int(a.get("tries") or 0) for a in self.db.attempts_of(["eval"], round=r)]
         info = self.done(f"r{r}.ranker") or {}
         n = int(self.search_cfg.tries or 8)
         n = min((k for k in (1, 4, 8, 16) if k >= n), default=16)

@@ -190,14 +190,11 @@ def examples(db, deny: Iterable[str] = (), style: str = "coq", max_groups: int |
 
 
 def _matrix(groups, vocab: Vocab):
-    X, y, sizes = [], [], []
+    X, y = [], []
     for g in groups:
-        tactics = [t for t, _, _ in g["items"]]
-        sources = [s for _, s, _ in g["items"]]
-        X += rows_for(g["goals"], g["depth"], tactics, sources, vocab)
+        X += rows_for(g["goals"], g["depth"], [t for t, _, _ in g["items"]], [s for _, s, _ in g["items"]], vocab)
         y += [lab for _, _, lab in g["items"]]
-        sizes.append(len(tactics))
-    return X, y, sizes
+    return X, y
 
 
 def split_groups(groups, heldout: float = 0.2, seed: int = 0):
@@ -242,7 +239,7 @@ def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2, min_le
         tr, te = groups, []
     vocab = Vocab.fit((candidate_raw(g["goals"][0] if g["goals"] else None, set(), t, s)[1]
                        for g in tr for t, s, _ in g["items"]), min_count=1 if min_leaf < 20 else 3)
-    X, y, sizes = _matrix(tr, vocab)
+    X, y = _matrix(tr, vocab)
     n = len(X[0])
     cat = list(range(n - N_CATEGORICAL, n))
     target = (np.asarray(y) >= 2).astype(np.float64)
