@@ -219,3 +219,17 @@ def test_search_cli_with_sources_tries_and_a_random_order(problem_dir, tmp_path,
     bad = subprocess.run([sys.executable, "-m", "prover", "search", "--problems", str(problem_dir), "--db", str(db),
                           "--with", "nonsense"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "nonsense" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_ranker_of_another_feature_version_is_stale(trained_db, tmp_path, capsys):
+    from prover.policy.ranker import VERSION
+    db, test_keys, _ = trained_db
+    path = train(examples(db, deny=test_keys), rounds=5, heldout=0.0, min_leaf=3).save(tmp_path / "r.json")
+    Ranker.load(path)  # loads as saved
+    d = json.loads(path.read_text())
+    d["version"] = VERSION + 1
+    path.write_text(json.dumps(d))
+    with pytest.raises(RankerError, match="stale"):
+        Ranker.load(path)
+    policy = load_ranked(MenuPolicy("coq", MENU), str(path))
+    assert policy.mode == "fixed" and "stale" in capsys.readouterr().err
