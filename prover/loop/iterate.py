@@ -149,10 +149,16 @@ class IterateConfig:
             raise ConfigError(f"{path}: unknown engine {cfg.engine!r} (expected one of {', '.join(sorted(ENGINES))})")
         if cfg.backend not in backends.names():
             raise ConfigError(f"{path}: unknown backend {cfg.backend!r} (expected one of {', '.join(backends.names())})")
+        for key in ("corpus_fraction", "initial_proof_share"):
+            if not 0 <= getattr(cfg, key) <= 1:
+                raise ConfigError(f"{path}: {key} must be between 0 and 1, not {getattr(cfg, key)!r}")
+        if "max_expansions" in cfg.search:
+            raise ConfigError(f"{path}: search.max_expansions is not read by iterate: the pool's expansions "
+                              f"are budget.base (growing by budget.growth), the evaluation's eval_expansions")
         if "k" in cfg.search:
             raise ConfigError(f"{path}: search.k is no longer a setting: the number of tactics the model "
                               f"generates per state is decode.k (one number)")
-        bad = sorted(set(cfg.search) - set(SearchConfig.__dataclass_fields__) - {"max_expansions"})
+        bad = sorted(set(cfg.search) - set(SearchConfig.__dataclass_fields__))
         if bad:
             raise ConfigError(f"{path}: unknown search keys {', '.join(bad)}")
         try:
@@ -265,6 +271,8 @@ def mix(proof_pairs: list[dict], corpus: list[dict], fraction: float, seed: int,
     rng = random.Random(seed)
     if not proof_pairs:
         return list(corpus)
+    if fraction <= 0:  # no corpus asked for: the proofs alone
+        return rng.sample(proof_pairs, len(proof_pairs))
     n_c = int(len(proof_pairs) * fraction / max(1e-9, 1 - fraction)) if fraction < 1 else len(corpus)
     sample = rng.sample(corpus, min(max(n_c, min_corpus), len(corpus)))
     repeat = 1

@@ -170,11 +170,10 @@ def db_proofs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list
         if r["problem"] in deny or is_eval_label(r["policy"]):
             continue
         proofs.append([(g, t) for g, t in _steps(r["steps"])])
-    try:
+    hs = []
+    if "hindsight" in db.db.table_names():  # a database from before self-play has none
         hs = db.query("select rowid as rid, problem, steps from hindsight where accepted = 1 and rowid > ? "
                       "order by rowid", [hs_after])
-    except Exception:  # a database from before self-play
-        hs = []
     for r in hs:
         hs_after = max(hs_after, r["rid"])
         if r["problem"] not in deny:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 
 from prover.check import Verdict, check_proof
@@ -58,11 +59,14 @@ class SearchWorker:
 
 def load_failures(path: str) -> FailureCache:
     """The failure cache of a proof database's ``failures`` table (empty when it has none)."""
-    from prover.db import ProofDB
+    from prover.db import DBError, ProofDB
+    if not Path(path).exists():
+        return FailureCache()
     try:
         with ProofDB(path, create=False) as db:
             return FailureCache.from_rows(db.failure_rows())
-    except Exception:  # no cache is slower, never wrong
+    except DBError as e:  # no cache is slower, never wrong: said in one line, not hidden
+        print(f"warning: failure cache not read: {e}", file=sys.stderr)
         return FailureCache()
 
 
@@ -70,13 +74,15 @@ def load_costs(path: str | None, backend: str, cfg: SearchConfig) -> CostModel:
     """The cost model of ``backend`` with the tactic times measured in a proof database."""
     rows, depth_rows = [], []
     if path:
-        from prover.db import ProofDB
+        from prover.db import DBError, ProofDB
         try:
-            with ProofDB(path, create=False) as db:
-                rows = db.tactic_stats()
-                if getattr(cfg, "prune_after", 0) > 0:
-                    depth_rows = db.tactic_depth_stats()
-        except Exception:  # no measurements: the backend's list of expensive tactics alone
+            if Path(path).exists():
+                with ProofDB(path, create=False) as db:
+                    rows = db.tactic_stats()
+                    if getattr(cfg, "prune_after", 0) > 0:
+                        depth_rows = db.tactic_depth_stats()
+        except DBError as e:  # no measurements: the backend's list of expensive tactics alone
+            print(f"warning: tactic times not read: {e}", file=sys.stderr)
             rows, depth_rows = [], []
     return cost_model(backend, cfg, rows, depth_rows)
 
