@@ -4,9 +4,15 @@ Why: an evaluation's trees, proofs and timings must never train, index, prune or
 as new data, and four modules (retrieval, the value, the cost model's pruning, the run
 comparison) ask the question. The loop labels its evaluations ``eval`` and
 ``menu-baseline``; ``prover eval`` writes ``eval:<policy>:<model>``. This module imports
-nothing of the project, so the database and the search can both use it.
+nothing of the project, so the database, the search, self-play and the loop can all use it,
+and so does :class:`LeakError`, the error the firewall raises.
 """
 from __future__ import annotations
+
+
+class LeakError(RuntimeError):
+    """An evaluation problem would enter training (its tree, proof or statement)."""
+
 
 EVAL_LABELS = ("eval", "menu-baseline")  # the loop's evaluation labels; ``prover eval`` uses ``eval:...``
 

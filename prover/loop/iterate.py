@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from prover import backends
+from prover.labels import LeakError
 from prover.loop.selection import BudgetPolicy, history, report
 from prover.policy.spec import NAMED, PolicySpec, model_spec
 from prover.problems import load_problems
@@ -61,10 +62,6 @@ ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size"
                 # held-out recall of a proof-path candidate in its top N (N: search.tries, else 8)
                 "tries_per_problem", "ranker_recall"]
 SOURCES = ("corpus", "proof", "hindsight", "conjecture", "statement")  # statement: the ``written`` operator's
-
-
-class LeakError(RuntimeError):
-    """An evaluation problem would enter training."""
 
 
 class ConfigError(ValueError):

@@ -11,7 +11,7 @@ path's tactics. It counts only once ``prover check`` accepts it in a fresh proce
 
 Invariants:
   * only attempts on training problems are read; an evaluation problem's tree is refused
-    (:class:`prover.loop.iterate.LeakError`), never read;
+    (:class:`prover.labels.LeakError`), never read;
   * one lemma per distinct goal (the shortest path found first; a goal verified before is
     not checked again); the problem's own root goal is not a lemma (its proofs are proofs);
   * a lemma is stored with its verdict, accepted or not, so a resumed run skips it.
@@ -24,6 +24,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from prover.env import parse_goals_text
+from prover.labels import LeakError
 
 SPLIT = "hindsight"
 
@@ -103,7 +104,6 @@ def harvest(db, attempts: list[dict], backend, allowed: set[str], forbidden: set
     """Candidates from the trees of ``attempts`` (rows of the attempts table), de-duplicated
     by goal, minus the goals already checked. ``allowed``: the training problems' keys;
     ``forbidden``: the evaluation problems' keys (reading one of their trees is a leak)."""
-    from prover.loop.iterate import LeakError
     known = db.hindsight_keys()
     best: dict[str, Candidate] = {}
     for a in attempts:
