@@ -1,7 +1,6 @@
 """The tactic model on a CPU, fast: train, checkpoint and resume, save and load, sample, CLI."""
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import shutil
@@ -174,10 +173,8 @@ def test_bad_model_directories(trained, tmp_path):
 
 
 def cli(argv) -> int:
-    from prover.cli.train import register
-    ap = argparse.ArgumentParser(prog="prover")
-    register(ap.add_subparsers(dest="cmd", required=True))
-    args = ap.parse_args(argv)
+    from prover.cli import build_parser
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

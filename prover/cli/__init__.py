@@ -14,10 +14,10 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from prover.cli import db, iterate, prove, rank, search, trace, train, value
+    from prover.cli import check, db, eval, iterate, prove, rank, sample, search, trace, train, value
     ap = argparse.ArgumentParser(prog="prover", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for module in (prove, search, iterate, trace, train, value, rank, db):
+    for module in (check, prove, search, iterate, eval, trace, train, sample, value, rank, db):
         module.register(sub)
     return ap
 
