@@ -1,6 +1,6 @@
 """Offline check of the `written` operator on the `long` run's database: statement examples,
 a round-5-like fine-tune with them, then statements written for unsolved pool problems, screened."""
-import json, random, shutil, sys, time
+import json, random, shutil, time
 from pathlib import Path
 from prover import backends
 from prover.db import ProofDB

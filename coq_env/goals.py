@@ -108,8 +108,3 @@ def _split_body(rest: str) -> tuple[str, str]:
         return rest, ""
     return rest[:cut].strip(), rest[cut + 1:].strip()
 
-
-def other_conclusions(text: str) -> list[str]:
-    """Conclusions of goals 2..n as shown after the first goal ("goal k (ID i) is:")."""
-    parts = re.split(r"^goal \d+(?: \(ID \d+\))? is:\s*$", text, flags=re.M)
-    return [" ".join(p.split()) for p in parts[1:]]

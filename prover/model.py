@@ -224,13 +224,9 @@ class TacticModel:
     def encode_target(self, tactic: str) -> list[int]:
         return self._ids(target(tactic)) + [self.eos_id]
 
-    def encode_example(self, goals: str, tactic: str, max_len: int) -> tuple[list[int], int] | None:
-        """(ids, prompt length) of one training example, or None if the tactic alone does not fit."""
-        return self.encode_examples([goals], [tactic], max_len)[0]
-
     def encode_examples(self, goals: list[str], tactics: list[str], max_len: int):
-        """``encode_example`` of many: one batched tokenizer call, re-encoding only the prompts
-        that must be clipped."""
+        """Per training example, (ids, prompt length), or None where the tactic alone does not
+        fit: one batched tokenizer call, re-encoding only the prompts that must be clipped."""
         backend = self.tokenizer.backend_tokenizer
 
         def ids(texts: list[str], chunk: int = 1024) -> list[list[int]]:  # chunks: Encodings are large

@@ -74,9 +74,6 @@ class PolicySpec:
         head = ["model"] if self.needs_model else []
         return "+".join(head + tags)
 
-    def with_model(self, model: str | None) -> "PolicySpec":
-        return replace(self, model=model)
-
     def as_dict(self) -> dict:
         d = asdict(self)
         d["sources"] = list(self.sources)
