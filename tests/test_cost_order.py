@@ -95,6 +95,7 @@ def test_pruning_learns_from_training_trees_only_on_real_coq(coq_available, tmp_
     for label in ("eval", "menu-baseline", "eval:menu:menu"):  # the loop's evaluations and `prover eval`'s
         run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label=label)
     assert not db.tactic_depth_stats()                         # an evaluation search teaches nothing
+    assert not db.tactic_stats()                               # nor sets a time limit or the order
     run_search([p], db, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False, label="menu")
     rows = {(r["tactic"], r["deep"]): r for r in db.tactic_depth_stats()}
     assert rows[("discriminate.", 0)]["ok"] == 0 and rows[("lia.", 0)]["ok"] == 1

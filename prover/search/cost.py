@@ -18,7 +18,9 @@ every tactic naming the word (a ``hammer`` call needs time for its external prov
 a tactic with at least ``min_samples`` measured successes gets
 ``min(tactic_timeout, max(min_timeout, timeout_factor * its slowest success))``. The
 statistics come from the run's database (``tactic_stats``: every edge the prover itself
-answered, per normalised tactic and per its first word).
+answered in a training search, per normalised tactic and per its first word; like the pruning
+counts below, evaluation trees are left out, so an evaluation's timings never set the limits
+or the order of a later evaluation).
 
 Learned pruning: a tactic the run's training searches tried at least ``prune_after`` times at
 nodes of one depth class (the root, or below it) without a single success there (a new state
@@ -58,14 +60,17 @@ def family(tactic: str) -> str:
     return m.group(0) if m else tactic
 
 
-STATS_SQL = """
-SELECT tactic, count(*) AS tries,
-       sum(outcome IN ('new', 'dup', 'proved')) AS ok,
-       sum(outcome = 'timeout') AS timeouts,
-       sum(seconds) AS seconds,
-       max(CASE WHEN outcome IN ('new', 'dup', 'proved') THEN seconds ELSE 0 END) AS max_ok
-FROM edges WHERE outcome != 'refused' AND message NOT LIKE '[cached]%'
-GROUP BY tactic
+STATS_SQL = f"""
+SELECT e.tactic AS tactic, count(*) AS tries,
+       sum(e.outcome IN ('new', 'dup', 'proved')) AS ok,
+       sum(e.outcome = 'timeout') AS timeouts,
+       sum(e.seconds) AS seconds,
+       max(CASE WHEN e.outcome IN ('new', 'dup', 'proved') THEN e.seconds ELSE 0 END) AS max_ok
+FROM edges e
+JOIN attempts a ON a.id = e.attempt_id
+WHERE e.outcome != 'refused' AND coalesce(e.message, '') NOT LIKE '[cached]%'
+  AND NOT {eval_label_sql("a.policy")}
+GROUP BY e.tactic
 """
 
 
