@@ -76,3 +76,27 @@ def test_retrieval_reads_a_database_without_self_play_and_fails_loudly_on_a_brok
         db.db.execute("create table hindsight (problem text, steps text)")  # a table without `accepted`
         with pytest.raises(DBError, match="p.db"):
             db_proofs(db, deny=set())
+
+
+def test_per_tactic_timeouts_hold_without_the_cost_order(env, problem_dir):
+    """``tactic_timeouts`` were applied only by the cost order: with it off, every tactic ran
+    under the global limit. A spy around the real Coq environment records the limits."""
+    from coq_env.problems import parse_file
+    from prover.policy import MenuPolicy
+    from prover.search import BestFirstSearch
+
+    limits = {}
+    real_apply = env.apply
+
+    def spy(state, tactic, timeout=None):
+        limits[tactic] = timeout
+        return real_apply(state, tactic, timeout)
+
+    env.apply = spy
+    p = parse_file(problem_dir / "two_goals.v")
+    for cost_order in (False, True):
+        limits.clear()
+        cfg = SearchConfig(max_expansions=1, tactic_timeout=7.0, cost_order=cost_order, failure_cache=False,
+                           tactic_timeouts={"simpl": 3.0})
+        BestFirstSearch(env, MenuPolicy("coq", ["simpl", "intros"]), cfg).run(p)
+        assert limits["simpl."] == 3.0 and limits["intros."] == 7.0, (cost_order, limits)

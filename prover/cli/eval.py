@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prover.cli.common import apply_engine, die, load_problems_or_exit, policy_args, problem_args
 from prover.cli.search import search_args, spec_and_config
+from prover.search.best_first import EXPANSIONS
 
 
 def cmd_eval(args) -> int:
@@ -37,7 +38,8 @@ def register(sub) -> None:
     e.set_defaults(split="test")
     policy_args(e, default="model")
     e.add_argument("--db", default="runs/eval/proofs.db")
-    e.add_argument("--expansions", type=int, default=8, help="expansions per problem (the budget)")
+    e.add_argument("--expansions", type=int, default=EXPANSIONS,
+                   help=f"expansions per problem (the budget; default {EXPANSIONS})")
     e.add_argument("--label", default=None, help="policy label in the database")
     search_args(e)
     e.set_defaults(max_seconds=120.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prover.cli.common import (apply_engine, check_policy, die, engine_args, load_problems_or_exit, policy_args,
                                policy_spec, problem_args)
+from prover.search.best_first import EXPANSIONS
 
 
 def spec_and_config(args, deny=()):
@@ -100,6 +101,6 @@ def register(sub) -> None:
     problem_args(p)
     policy_args(p)
     p.add_argument("--db", required=True, help="proof database, e.g. runs/NAME/proofs.db")
-    p.add_argument("--expansions", type=int, default=32, help="expansions per problem")
+    p.add_argument("--expansions", type=int, default=EXPANSIONS, help=f"expansions per problem (default {EXPANSIONS})")
     search_args(p)
     p.set_defaults(func=cmd_search)

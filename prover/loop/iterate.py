@@ -45,6 +45,7 @@ from prover.loop.selection import BudgetPolicy, history, report
 from prover.policy.spec import NAMED, PolicySpec, model_spec
 from prover.problems import load_problems
 from prover.search import SearchConfig
+from prover.search.best_first import EXPANSIONS
 
 RUNS = Path("runs")
 ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size", "menu_baseline_test",
@@ -98,7 +99,7 @@ class IterateConfig:
     eval_problems: str | None = None
     eval_limit: int | None = None
     eval_names: list | None = None                     # only these evaluation problems
-    eval_expansions: int = 8
+    eval_expansions: int = EXPANSIONS
     corpus: str = "runs/corpus"
     trace: dict = field(default_factory=dict)          # the backend's tracer options (Backend.trace)
     model_init: str | None = None                      # a trained model to start from

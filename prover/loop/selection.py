@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from prover.search.best_first import EXPANSIONS
+
 
 @dataclass
 class BudgetPolicy:
-    base: int = 8
+    base: int = EXPANSIONS
     growth: float = 2.0
     max_budget: int = 128
     solved_retry: int = 2

@@ -34,17 +34,20 @@ from dataclasses import asdict, dataclass
 from prover.env import (EnvError, Environment, NewState, ProofFinished, State, TacticError, TacticTimeout,
                         renaming_key)
 from prover.policy.base import Candidate
-from prover.search.cost import CostModel, cost_model
+from prover.search.cost import CostModel, configured_timeout, cost_model
 from prover.search.failure_cache import CACHED, Failure, FailureCache, failure_context, failure_key, failure_row
 from prover.search.tree import Edge, EdgeOutcome, Node, SearchResult, Status
 
 _DEAD = (EdgeOutcome.ERROR, EdgeOutcome.TIMEOUT, EdgeOutcome.REFUSED)
+# The one default of the expansion budget: ``prover search``, ``prover eval``, the loop's
+# evaluation (``eval_expansions``) and its first pool budget (``budget.base``) all read it.
+EXPANSIONS = 8
 RENAMED = "renamed copy of "  # the message of a DUP edge to a renamed copy of node ... (no dst)
 
 
 @dataclass
 class SearchConfig:
-    max_expansions: int = 64      # nodes expanded per problem
+    max_expansions: int = EXPANSIONS  # nodes expanded per problem
     max_seconds: float = 300.0    # wall-clock per problem
     tactic_timeout: float = 5.0   # seconds per tactic
     length_norm: bool = False     # order by mean instead of total log-probability
@@ -145,8 +148,11 @@ class BestFirstSearch:
             node, children = res.nodes[nid], []
             if self.cfg.tries:
                 cands = budgeted(nid, node, cands)
-            plan = (costs.plan(cands, node.depth, self.cfg.tactic_timeout) if self.cfg.cost_order
-                    else [(c, self.cfg.tactic_timeout) for c in cands])
+            if self.cfg.cost_order:
+                plan = costs.plan(cands, node.depth, self.cfg.tactic_timeout)
+            else:  # the policy's order; the configured per-tactic limits still hold
+                plan = [(c, configured_timeout(c.tactic, self.cfg.tactic_timeouts) or self.cfg.tactic_timeout)
+                        for c in cands]
             for cand, limit in plan:
                 if time.perf_counter() >= deadline:
                     break

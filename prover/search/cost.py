@@ -86,6 +86,14 @@ GROUP BY e.tactic, deep
 """
 
 
+def configured_timeout(tactic: str, timeouts: dict | None) -> float | None:
+    """The configured limit of ``tactic`` (``tactic_timeouts``: word -> seconds, the largest of
+    the words it names; a hammer call needs its provers' time), or None. It applies whether
+    or not the cost order is on."""
+    own = [timeouts[w] for w in _WORD.findall(tactic) if w in timeouts] if timeouts else []
+    return max(own) if own else None
+
+
 class CostModel:
     """Orders and times one expansion's candidates (see the module docstring)."""
 
@@ -135,10 +143,9 @@ class CostModel:
         return s is not None and s.mean > self.expensive_seconds
 
     def timeout(self, tactic: str, limit: float) -> float:
-        if self.timeouts:  # configured per word (a hammer call needs its provers' time)
-            own = [self.timeouts[w] for w in _WORD.findall(tactic) if w in self.timeouts]
-            if own:
-                return max(own)
+        own = configured_timeout(tactic, self.timeouts)
+        if own is not None:
+            return own
         s = self.stats.get(tactic)
         if self.timeout_factor <= 0 or s is None or s.ok < self.min_samples:
             return limit
