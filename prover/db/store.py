@@ -236,12 +236,7 @@ class ProofDB:
             db["edges"].insert_all(  # alter: databases made before edges had a source column
                 (_edge_row(attempt_id, e) for e in result.edges), batch_size=500, alter=True)
             if getattr(result, "failures", None):  # same transaction: an attempt never lacks its failures
-                db.conn.executemany(
-                    "INSERT INTO failures (key, kind, limit_s, message, seconds) "
-                    "VALUES (:key, :kind, :limit_s, :message, :seconds) ON CONFLICT(key) DO UPDATE SET "
-                    "kind = excluded.kind, limit_s = excluded.limit_s, message = excluded.message, "
-                    "seconds = excluded.seconds WHERE failures.kind = 'timeout' AND "
-                    "(excluded.kind = 'error' OR excluded.limit_s > failures.limit_s)", result.failures)
+                self._keep_stronger_failures(result.failures)
             if result.proof and verdict is not None:
                 steps = _proof_steps(result)
                 db["proofs"].insert({
@@ -320,6 +315,30 @@ class ProofDB:
         if "failures" not in self.db.table_names():
             return []
         return self._query("select key, kind, limit_s, message, seconds from failures")
+
+    def _keep_stronger_failures(self, rows: list[dict]) -> None:
+        """Store failure rows, keeping per key the stronger failure (the rule is
+        ``prover.search.failure_cache.stronger``, written once); inside a write transaction."""
+        from prover.search.failure_cache import Failure, stronger
+
+        def failure(r):
+            return Failure(r["kind"], float(r["limit_s"]), r.get("message") or "", float(r.get("seconds") or 0))
+
+        keys = sorted({r["key"] for r in rows})
+        kept: dict[str, dict] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._query(f"select key, kind, limit_s, message, seconds from failures where key in ({marks})",
+                                 chunk):
+                kept[r["key"]] = r
+        changed = {}
+        for r in rows:
+            old = kept.get(r["key"])
+            if stronger(failure(r), failure(old) if old else None):
+                kept[r["key"]] = changed[r["key"]] = r
+        self.db.conn.executemany("INSERT OR REPLACE INTO failures (key, kind, limit_s, message, seconds) "
+                                 "VALUES (:key, :kind, :limit_s, :message, :seconds)", list(changed.values()))
 
     @_guarded
     def tactic_stats(self) -> list[dict]:

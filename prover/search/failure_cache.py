@@ -51,6 +51,13 @@ class Failure:
     seconds: float = 0.0  # what the try cost: what a hit saves
 
 
+def stronger(new: Failure, old: Failure | None) -> bool:
+    """Whether ``new`` replaces ``old`` for the same key: the one rule of what is kept, for the
+    in-memory cache and for the database's ``failures`` table. An error answers every limit,
+    so it replaces a timeout; a timeout under a longer limit replaces one under a shorter."""
+    return old is None or old.kind == "timeout" and (new.kind == "error" or new.limit > old.limit)
+
+
 class FailureCache:
     """In-memory map of failure keys; ``lookup`` honours the timeout rule above."""
 
@@ -73,8 +80,7 @@ class FailureCache:
         return None
 
     def add(self, key: str, failure: Failure) -> None:
-        old = self.entries.get(key)
-        if old is None or old.kind == "timeout" and (failure.kind == "error" or failure.limit > old.limit):
+        if stronger(failure, self.entries.get(key)):
             self.entries[key] = failure
 
     @classmethod
