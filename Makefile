@@ -11,7 +11,7 @@ STAMP   := .venv/.installed
 
 setup: coq venv
 
-coq:
+coq:  # Coq and its automation, and chromium for the browse-page test (apt-get, as root)
 	@bash scripts/ensure_coq.sh
 
 venv: $(STAMP)
@@ -26,8 +26,9 @@ test: setup
 	@echo "the Lean tests again, on the REPL recorded at v4.24.0 (the toolchain miniF2F-lean4 pins):"
 	PROVER_LEAN_TRANSCRIPTS=v4.24.0 $(PY) -m pytest -q -ra tests/test_lean_*.py tests/test_backend_conformance.py
 
+# the full passes (all of miniF2F) run past the suite's 300 s per test (pyproject.toml)
 test-full: setup
-	PROVER_FULL=1 $(PY) -m pytest -q -ra
+	PROVER_FULL=1 $(PY) -m pytest -q -ra --timeout 3600
 
 iterate: setup
 	$(PROVER) iterate --config data/configs/$(CONFIG).json --backend $(BACKEND)
