@@ -11,7 +11,7 @@ def cmd_value(args) -> int:
     from prover.search.value import labelled_nodes, train_value
     try:
         with ProofDB(args.db, create=False) as db:
-            deny = {r["key"] for r in db.query("select key from problems where split = ?", [args.deny_split])}
+            deny = db.split_keys(args.deny_split)
             texts, labels = labelled_nodes(db, deny, open_unsolved=args.open_unsolved)
     except DBError as e:
         return die(str(e))

@@ -22,6 +22,8 @@ from urllib.parse import quote, unquote
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from prover.db import queries
+
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#263238;max-width:110em}
 a{color:#1565c0;text-decoration:none} a:hover{text-decoration:underline}
@@ -73,12 +75,8 @@ async def run_page(datasette, request):
     db, path = _db(datasette)
     with db:
         rounds = [_json(r["metrics"]) for r in db.rounds()]
-        problems = db.query("select p.key, p.split, count(a.id) as attempts, "
-                            "(select count(*) from proofs pr where pr.problem = p.key and pr.accepted = 1) as proofs, "
-                            "coalesce(sum(a.expansions), 0) as expansions, round(coalesce(sum(a.seconds), 0), 1) as seconds "
-                            "from problems p left join attempts a on a.problem = p.key group by p.key order by p.key")
-        conj = db.query("select status, count(*) as n from conjectures group by status") \
-            if "conjectures" in db.db.table_names() else []
+        problems = queries.problem_summaries(db)
+        conj = queries.conjecture_counts(db)
     body = []
     png = path.parent / "progress.png"
     if png.exists():
@@ -115,8 +113,7 @@ async def problem_page(datasette, request):
         if p is None:
             return Response.html(f"no problem {escape(key)} in this database", status=404)
         proofs = [r for r in db.proofs(key, accepted_only=False) if r["problem"] == key]
-        attempts = db.query("select id, round, policy, budget, outcome, expansions, round(seconds, 1) as seconds, "
-                            "nodes, edges from attempts where problem = ? order by id", (key,))
+        attempts = queries.problem_attempts(db, key)
     body = [f"<p>split <b>{escape(p.get('split') or '-')}</b> · backend {escape(p.get('backend') or '')} · "
             f"{escape(p.get('path') or '')}</p>",
             "<h2>Statement</h2>", f"<pre>{escape(p.get('header') or '')}\n\n{escape(p['statement'])}</pre>"]
@@ -175,9 +172,7 @@ async def state_page(datasette, request):
     nid = request.url_vars["node"]
     db, _ = _db(datasette)
     with db:
-        rows = db.query("select n.goals, n.status, a.id as attempt, a.problem, a.round, a.policy, "
-                        "(select count(*) from proofs pr where pr.attempt_id = a.id and pr.accepted = 1) as accepted "
-                        "from nodes n join attempts a on a.id = n.attempt_id where n.id = ? order by a.id", (nid,))
+        rows = queries.state_occurrences(db, nid)
     if not rows:
         return Response.html(f"no state {escape(nid)} in this database", status=404)
     through = sorted({r["problem"] for r in rows if r["status"] == "proved" and r["accepted"]})

@@ -344,14 +344,14 @@ class ProofDB:
     def tactic_stats(self) -> list[dict]:
         """Per normalised tactic: tries, successes, timeouts, total and slowest-success seconds,
         over every edge the prover itself answered (``prover.search.cost``)."""
-        from prover.search.cost import STATS_SQL
+        from prover.db.queries import STATS_SQL
         return self._query(STATS_SQL)
 
     @_guarded
     def tactic_depth_stats(self) -> list[dict]:
         """Per normalised tactic and depth class (root or below): tries and successes in the
         training searches' trees (``prover.search.cost``'s learned pruning)."""
-        from prover.search.cost import DEPTH_STATS_SQL
+        from prover.db.queries import DEPTH_STATS_SQL
         return self._query(DEPTH_STATS_SQL)
 
     @_guarded

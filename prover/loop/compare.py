@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from prover.db import DBError, ProofDB
-from prover.labels import eval_label_sql
+from prover.db import DBError, ProofDB, queries
 
 SOURCES = ("proof", "hindsight", "conjecture")
 
@@ -35,9 +34,8 @@ def open_run(path: str | Path) -> ProofDB:
 
 def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
     """{round: {source: distinct verified pairs first found in that round}}."""
-    eval_keys = {r["problem"] for r in db.query(
-        f"select distinct problem from attempts where {eval_label_sql('policy')}")}
-    conj_keys = {r["key"] for r in db.query("select key from conjectures")}
+    eval_keys = queries.evaluated_problems(db)
+    conj_keys = queries.conjecture_keys(db)
     seen: set[tuple[str, str]] = set()
     out: dict[int, dict[str, int]] = {}
 
@@ -50,10 +48,7 @@ def new_pairs_by_round(db: ProofDB) -> dict[int, dict[str, int]]:
                 counts[source] += 1
 
     found = [(r["round"], r["id"], "conjecture" if r["problem"] in conj_keys else "proof", r["steps"])
-             for r in db.query(
-                 "select a.round as round, a.id as id, pr.problem as problem, pr.steps as steps "
-                 "from proofs pr join attempts a on a.id = pr.attempt_id "
-                 f"where pr.accepted = 1 and not {eval_label_sql('a.policy')}")
+             for r in queries.training_proofs_by_round(db)
              if r["problem"] not in eval_keys]
     found += [(r["round"], 0, "hindsight", r["steps"]) for r in db.hindsight_rows(accepted_only=True)
               if r["problem"] not in eval_keys]

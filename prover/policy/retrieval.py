@@ -163,17 +163,14 @@ def db_proofs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list
     problem nor of an attempt under an evaluation label. Returns them and the new ``after``."""
     proof_after, hs_after = after
     proofs: list[list] = []
-    rows = db.query("select pr.id, pr.problem, pr.steps, a.policy from proofs pr join attempts a "
-                    "on a.id = pr.attempt_id where pr.accepted = 1 and pr.id > ? order by pr.id", [proof_after])
+    from prover.db import queries
+    rows = queries.accepted_proofs_after(db, proof_after)
     for r in rows:
         proof_after = max(proof_after, r["id"])
         if r["problem"] in deny or is_eval_label(r["policy"]):
             continue
         proofs.append([(g, t) for g, t in _steps(r["steps"])])
-    hs = []
-    if "hindsight" in db.db.table_names():  # a database from before self-play has none
-        hs = db.query("select rowid as rid, problem, steps from hindsight where accepted = 1 and rowid > ? "
-                      "order by rowid", [hs_after])
+    hs = queries.accepted_hindsight_after(db, hs_after)  # none in a database from before self-play
     for r in hs:
         hs_after = max(hs_after, r["rid"])
         if r["problem"] not in deny:

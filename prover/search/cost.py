@@ -27,7 +27,7 @@ nodes of one depth class (the root, or below it) without a single success there 
 or a proof) is not tried at that class of node any more. In the menu's search of miniF2F test,
 the hammer-family and ``compute; reflexivity`` below the root succeeded 0 times in ~1,400 tries
 that took 35% of the search time. The counts come from the database's trees of training
-searches only (``DEPTH_STATS_SQL`` leaves out the evaluation labels: ``eval``, ``eval:...`` of
+searches only (``prover.db.queries.DEPTH_STATS_SQL`` leaves out the evaluation labels: ``eval``, ``eval:...`` of
 ``prover eval``, and ``menu-baseline``): what fails on the evaluation problems never decides
 what is tried on them. The counts are conditional on the order: a variant tried only after
 an equivalent tactic failed (``intros; lia`` after ``lia``) never succeeds, and is dropped.
@@ -37,7 +37,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from prover.labels import eval_label_sql
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 
@@ -58,32 +57,6 @@ class TacticStats:
 def family(tactic: str) -> str:
     m = _WORD.search(tactic)
     return m.group(0) if m else tactic
-
-
-STATS_SQL = f"""
-SELECT e.tactic AS tactic, count(*) AS tries,
-       sum(e.outcome IN ('new', 'dup', 'proved')) AS ok,
-       sum(e.outcome = 'timeout') AS timeouts,
-       sum(e.seconds) AS seconds,
-       max(CASE WHEN e.outcome IN ('new', 'dup', 'proved') THEN e.seconds ELSE 0 END) AS max_ok
-FROM edges e
-JOIN attempts a ON a.id = e.attempt_id
-WHERE e.outcome != 'refused' AND coalesce(e.message, '') NOT LIKE '[cached]%'
-  AND NOT {eval_label_sql("a.policy")}
-GROUP BY e.tactic
-"""
-
-
-DEPTH_STATS_SQL = f"""
-SELECT e.tactic AS tactic, n.depth > 0 AS deep, count(*) AS tries,
-       sum(e.outcome IN ('new', 'proved')) AS ok
-FROM edges e
-JOIN nodes n ON n.attempt_id = e.attempt_id AND n.id = e.src
-JOIN attempts a ON a.id = e.attempt_id
-WHERE e.outcome != 'refused' AND coalesce(e.message, '') NOT LIKE '[cached]%'
-  AND NOT {eval_label_sql("a.policy")}
-GROUP BY e.tactic, deep
-"""
 
 
 def configured_timeout(tactic: str, timeouts: dict | None) -> float | None:
@@ -171,7 +144,7 @@ class CostModel:
 def cost_model(backend: str | None, cfg, rows=(), depth_rows=()) -> CostModel:
     """The cost model of a search config (``expensive_rank``, ``expensive_depth``,
     ``timeout_factor``, ``tactic_timeouts``, ``prune_after``) for ``backend``'s expensive
-    tactics, measured ``rows`` (``STATS_SQL``) and ``depth_rows`` (``DEPTH_STATS_SQL``)."""
+    tactics, measured ``rows`` and ``depth_rows`` (``prover.db.queries.STATS_SQL``, ``DEPTH_STATS_SQL``)."""
     words = ()
     if backend:
         from prover import backends

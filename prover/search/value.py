@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
+from prover.db import queries
 from prover.env import State, parse_goals_text
 from prover.labels import is_eval_label
 from prover.policy.retrieval import _TOKEN, PLACEHOLDER, tokens
@@ -113,8 +114,7 @@ def labelled_nodes(db, deny: set[str], open_unsolved: bool = False) -> tuple[lis
     for a in db.attempts_of():
         if a["problem"] in deny or is_eval_label(a["policy"]):
             continue
-        which = "1" if open_unsolved and a["outcome"] != "proved" else "status != 'open'"
-        for n in db.query(f"select goals, status from nodes where attempt_id = ? and {which}", [a["id"]]):
+        for n in queries.node_labels(db, a["id"], open_too=open_unsolved and a["outcome"] != "proved"):
             y = 1 if n["status"] == "proved" else 0
             label[n["goals"]] = max(label.get(n["goals"], 0), y)
     texts = sorted(label)
