@@ -4,7 +4,7 @@ import json, random, shutil, time
 from pathlib import Path
 from prover import backends
 from prover.db import ProofDB
-from prover.loop.iterate import with_share
+from prover.loop.training import with_share
 from prover.selfplay import written as W, conjecture as C
 from prover.policy.model import load_policy
 from prover.train import TrainConfig, train

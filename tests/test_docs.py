@@ -68,7 +68,7 @@ def key_rows(rows, width=4):
 
 def iterate_refuses(tmp_path, section: str, key: str, value) -> bool:
     """Whether ``prover iterate`` refuses a config that sets ``section.key`` (alone)."""
-    from prover.loop.iterate import ConfigError, IterateConfig
+    from prover.loop.config import ConfigError, IterateConfig
     path = tmp_path / "probe.json"
     path.write_text(json.dumps({section: {key: value}}))
     try:
@@ -79,7 +79,7 @@ def iterate_refuses(tmp_path, section: str, key: str, value) -> bool:
 
 
 def dataclass_cases():
-    from prover.loop.iterate import IterateConfig
+    from prover.loop.config import IterateConfig
     from prover.loop.selection import BudgetPolicy
     from prover.model import ModelConfig
     from prover.search import SearchConfig
@@ -169,7 +169,7 @@ def test_config_md_trace_options_are_the_backends(config_doc):
 
 
 def test_config_md_example_is_a_valid_config(tmp_path):
-    from prover.loop.iterate import IterateConfig
+    from prover.loop.config import IterateConfig
     text = CONFIG_MD.read_text(encoding="utf-8")
     examples = re.findall(r"```json\n(.*?)```", text, re.S)
     assert examples, "docs/config.md shows an example preset"
@@ -181,7 +181,7 @@ def test_config_md_example_is_a_valid_config(tmp_path):
 
 def test_every_preset_loads():
     """The presets the README lists are real configs (a key they use that was renamed fails here)."""
-    from prover.loop.iterate import IterateConfig
+    from prover.loop.config import IterateConfig
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     named = set(re.findall(r"^\| `(\w+)` \|", readme, re.M)) & {p.stem for p in (REPO / "data/configs").glob("*.json")}
     assert {"tiny", "default", "lean"} <= named

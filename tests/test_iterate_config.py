@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from prover.policy import model_spec
-from prover.loop.iterate import ConfigError, Experiment, IterateConfig
+from prover.loop.config import ConfigError, IterateConfig
+from prover.loop.iterate import Experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "data" / "configs"
 

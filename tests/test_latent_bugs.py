@@ -8,7 +8,8 @@ import json
 import pytest
 
 from prover.db import DBError, ProofDB
-from prover.loop.iterate import ConfigError, IterateConfig, mix
+from prover.loop.config import ConfigError, IterateConfig
+from prover.loop.training import mix
 from prover.policy.retrieval import db_proofs
 from prover.search.runner import load_costs, load_failures
 from prover.search import SearchConfig

@@ -7,7 +7,7 @@ from __future__ import annotations
 from coq_env.problems import parse_file
 from prover.check import Verdict
 from prover.db import ProofDB
-from prover.loop.iterate import build_training_set
+from prover.loop.training import build_training_set
 from prover.policy import PolicySpec
 from prover.search import SearchConfig
 from prover.search import runner

@@ -164,7 +164,7 @@ def test_database_owns_its_queries(tmp_path):
 def test_bad_scorer_or_search_key_in_a_config_is_one_line(tmp_path):
     import json
 
-    from prover.loop.iterate import ConfigError, IterateConfig
+    from prover.loop.config import ConfigError, IterateConfig
     for search, why in (({"node_scorer": "oracle"}, "unknown node scorer"),
                         ({"k": 8}, "decode.k"), ({"bogus": 1}, "unknown search keys")):
         f = tmp_path / "c.json"

@@ -7,7 +7,9 @@ import pytest
 
 from prover.check import Verdict
 from prover.db import ProofDB
-from prover.loop.iterate import ConfigError, IterateConfig, LeakError, build_training_set, mix
+from prover.labels import LeakError
+from prover.loop.config import ConfigError, IterateConfig
+from prover.loop.training import build_training_set, mix
 from prover.problems import Problem
 from prover.search.tree import Node, SearchResult
 from prover.loop.selection import BudgetPolicy, history, report
@@ -122,7 +124,7 @@ def test_pool_with_a_renamed_eval_statement_is_refused(tmp_path, problem_dir):
 
 
 def test_statement_signature_ignores_the_name_and_layout():
-    from prover.loop.iterate import statement_signature
+    from prover.loop.training import statement_signature
     a = Problem(name="a", split="valid", backend="coq", header="", statement="Theorem a (x : nat) : x = x.")
     b = Problem(name="b2", split="test", backend="coq", header="", statement="Theorem  b2 (x : nat) :\n  x = x.")
     c = Problem(name="c", split="test", backend="coq", header="", statement="Theorem c (x : nat) : x = x + 0.")
@@ -130,7 +132,7 @@ def test_statement_signature_ignores_the_name_and_layout():
 
 
 def test_corpus_pairs_of_an_eval_statement_are_left_out():
-    from prover.loop.iterate import firewall_corpus
+    from prover.loop.training import firewall_corpus
     pairs = [
         {"file": "A.v", "theorem": "fine", "step": 0, "goals": "⊢ 1 = 1", "tactic": "reflexivity."},
         {"file": "B.v", "theorem": "copy", "step": 0, "goals": "x : R\nh : 2 * x = 4\n⊢ x = 2", "tactic": "intros."},

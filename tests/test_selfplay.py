@@ -15,7 +15,7 @@ import pytest
 from prover import backends
 from prover.db import ProofDB
 from prover.env import Goal, Hyp, parse_goals_text
-from prover.loop.iterate import LeakError
+from prover.labels import LeakError
 from prover.policy import PolicySpec
 from prover.problems import load_problems
 from prover.search import SearchConfig
@@ -85,7 +85,7 @@ def test_hindsight_lemmas_from_a_failed_search_are_checked_and_train(searched):
     goals = {c.goal.split("⊢ ")[-1] for c in cands if c.problem == "valid/three"}
     assert {"x = 6", "y = 4"} <= goals and "x * y = 25" not in goals
     counts = H.verify(db, cands, {p.key: p for p in pool}, COQ, 0, workers=1, progress=False)
-    assert counts["accepted"] >= 2
+    assert counts == {"candidates": 2, "unstatable": 0, "checked": 2, "accepted": 2}  # x = 6 and y = 4
     rows = db.hindsight_rows(accepted_only=True)
     for r in rows:  # every accepted lemma passes `prover check` as a file of its own
         assert r["problem"] in pool_keys
@@ -154,12 +154,12 @@ def test_conjectures_are_screened_firewalled_and_keep_their_provenance(searched,
     rows = {r["operator"]: r for r in db.conjectures()}
     assert rows["perturb_const"]["parent"] == "valid/three" and rows["perturb_const"]["round"] == 0
     assert all(r["status"] == "proposed" for r in rows.values())
-    screened = C.screen(db, "coq", 2.0, workers=1, progress=False)
+    screened = C.screen(db, "coq", 60.0, workers=1, progress=False)  # a verdict, whatever the machine's load
     rows = {r["operator"]: r for r in db.conjectures()}
     assert rows["drop_hyp"]["status"] == "not_elaborated" and "undefined_thing" in rows["drop_hyp"]["reason"]
     assert rows["weaken"]["status"] == "trivial"
-    assert rows["perturb_const"]["status"] in ("open", "trivial")
-    assert screened["not_elaborated"] == 1 and screened["trivial"] >= 1
+    assert rows["perturb_const"]["status"] == "trivial"  # x = 3 -> x + 1 = 4: lra
+    assert screened == {"not_elaborated": 1, "trivial": 2, "open": 0, "error": 0}
     # the conjecture's problem row carries its statement in its parent's header
     p = db.problem(rows["weaken"]["key"])
     assert p["split"] == "conj" and p["header"] == parents["valid/easy"].header
@@ -250,7 +250,7 @@ def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_pa
 
 
 def test_hindsight_share_and_source_counts():
-    from prover.loop.iterate import source_counts, with_share
+    from prover.loop.training import source_counts, with_share
     base = [{"goals": f"g{i}", "tactic": "t", "source": "proof"} for i in range(6)]
     extra = [{"goals": f"h{i}", "tactic": "t", "source": "hindsight"} for i in range(2)] + [dict(base[0])]
     mixed = with_share(base, extra, 0.5, seed=0)  # half of the non-corpus pairs: 6 hindsight pairs
@@ -262,7 +262,7 @@ def test_hindsight_share_and_source_counts():
 
 def test_conjecture_proofs_train_and_an_evaluation_key_among_them_is_a_leak(tmp_path):
     from prover.check import Verdict
-    from prover.loop.iterate import build_training_set
+    from prover.loop.training import build_training_set
     from prover.problems import Problem
     from prover.search.tree import SearchResult
     with ProofDB(tmp_path / "t.db") as db:

@@ -8,7 +8,9 @@ from prover.cli.common import apply_engine, die, engine_args
 def cmd_iterate(args) -> int:
     from prover.db import DBError
     from prover.env import EnvError
-    from prover.loop.iterate import ConfigError, Experiment, IterateConfig, LeakError
+    from prover.labels import LeakError
+    from prover.loop.config import ConfigError, IterateConfig
+    from prover.loop.iterate import Experiment
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
                                  workers=args.workers, engine=apply_engine(args, default=None))
