@@ -101,3 +101,22 @@ def test_per_tactic_timeouts_hold_without_the_cost_order(env, problem_dir):
                            tactic_timeouts={"simpl": 3.0})
         BestFirstSearch(env, MenuPolicy("coq", ["simpl", "intros"]), cfg).run(p)
         assert limits["simpl."] == 3.0 and limits["intros."] == 7.0, (cost_order, limits)
+
+
+def test_one_default_per_search_setting():
+    """The expansion budget had six defaults (64, 32, 8, 8...), max_seconds four (300, 300, 120,
+    60): the commands, the loop's config and the search now read SearchConfig's."""
+    from dataclasses import fields
+
+    from prover.cli import build_parser
+    from prover.loop.selection import BudgetPolicy
+    from prover.search.best_first import EXPANSIONS
+    defaults = {f.name: f.default for f in fields(SearchConfig)}
+    assert defaults["max_expansions"] == EXPANSIONS == BudgetPolicy().base == IterateConfig().eval_expansions
+    assert IterateConfig().search == {}
+    for cmd in (["search", "--db", "x.db"], ["eval"]):
+        args = build_parser().parse_args(cmd)
+        assert args.expansions == EXPANSIONS, cmd
+        for key in ("max_seconds", "value_weight", "prune_after", "widen", "widen_times", "tries"):
+            assert getattr(args, key) == defaults[key], (cmd, key)
+        assert args.timeout == defaults["tactic_timeout"], cmd

@@ -25,7 +25,8 @@ def problem_args(p) -> None:
     p.add_argument("--split", default=None, help="valid or test (default: all)")
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--workers", type=int, default=default_workers())
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds per tactic")
+    from prover.search.best_first import SearchConfig
+    p.add_argument("--timeout", type=float, default=SearchConfig.tactic_timeout, help="seconds per tactic")
 
 
 def load_problems_or_exit(args):

@@ -42,5 +42,4 @@ def register(sub) -> None:
                    help=f"expansions per problem (the budget; default {EXPANSIONS})")
     e.add_argument("--label", default=None, help="policy label in the database")
     search_args(e)
-    e.set_defaults(max_seconds=120.0)
     e.set_defaults(func=cmd_eval)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prover.cli.common import (apply_engine, check_policy, die, engine_args, load_problems_or_exit, policy_args,
                                policy_spec, problem_args)
-from prover.search.best_first import EXPANSIONS
+from prover.search.best_first import EXPANSIONS, SearchConfig as _Defaults  # the one default of each setting
 
 
 def spec_and_config(args, deny=()):
@@ -69,11 +69,11 @@ def cmd_search(args) -> int:
 
 def search_args(p) -> None:
     """The search budget options shared by ``search`` and ``eval``."""
-    p.add_argument("--max-seconds", type=float, default=300.0, help="wall-clock per problem")
+    p.add_argument("--max-seconds", type=float, default=_Defaults.max_seconds, help="wall-clock per problem")
     p.add_argument("--length-norm", action="store_true", help="order the frontier by mean log-probability")
     p.add_argument("--node-scorer", default=None,
                    help="a node scorer of prover.search.scorers (e.g. fewer_goals): adds a value to the priority")
-    p.add_argument("--value-weight", type=float, default=1.0, help="priority = log-probability + this * value")
+    p.add_argument("--value-weight", type=float, default=_Defaults.value_weight, help="priority = log-probability + this * value")
     p.add_argument("--value-model", default=None, metavar="FILE",
                    help="with --node-scorer value: the model `prover value` trained")
     p.add_argument("--no-failure-cache", action="store_true",
@@ -82,14 +82,14 @@ def search_args(p) -> None:
                    help="try the candidates in the policy's order, each under the same time limit")
     p.add_argument("--keep-renamed", action="store_true",
                    help="a state equal to a node's up to local names is a new node (default: a dead end)")
-    p.add_argument("--prune-after", type=int, default=100, metavar="N",
+    p.add_argument("--prune-after", type=int, default=_Defaults.prune_after, metavar="N",
                    help="a tactic that never succeeded in N tries of the database's training searches at the root "
                         "(or below it) is not tried there (0: off)")
-    p.add_argument("--widen", type=int, default=0, metavar="N",
+    p.add_argument("--widen", type=int, default=_Defaults.widen, metavar="N",
                    help="once every open node is expanded and budget is left, expand expanded nodes again "
                         "with N candidates not tried there (model samples, the sources' next page; 0: off)")
-    p.add_argument("--widen-times", type=int, default=2, metavar="T", help="with --widen: at most T times per node")
-    p.add_argument("--tries", type=int, default=0, metavar="N",
+    p.add_argument("--widen-times", type=int, default=_Defaults.widen_times, metavar="T", help="with --widen: at most T times per node")
+    p.add_argument("--tries", type=int, default=_Defaults.tries, metavar="N",
                    help="prover calls per expansion: the N best-ranked candidates not answered by the failure "
                         "cache (0: every candidate)")
     p.add_argument("--round", type=int, default=0)

@@ -66,7 +66,7 @@ class IterateConfig:
     proofs_per_problem: int = 3                        # distinct proofs per problem, shortest first
     bootstrap_menu_expansions: int = 1                 # 0: no menu seed search of the pool
     bootstrap_policy: str = "menu"                     # ... with "menu" or "menu+hyps" (templates too)
-    search: dict = field(default_factory=lambda: {"tactic_timeout": 5.0, "max_seconds": 60.0})  # SearchConfig
+    search: dict = field(default_factory=dict)         # SearchConfig keys (its defaults where absent)
     budget: dict = field(default_factory=dict)         # BudgetPolicy
     decode: dict = field(default_factory=dict)         # the model policy: k, sources, decode options (model_spec)
     selfplay: dict = field(default_factory=dict)       # prover.selfplay.SelfPlayConfig (off by default)
