@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from prover.db import ProofDB  # noqa: E402
 from prover.policy import model_spec  # noqa: E402
-from prover.problems import load_problems  # noqa: E402
+from prover.backends import load_problems  # noqa: E402
 from prover.search import SearchConfig  # noqa: E402
 from prover.search.runner import run_search  # noqa: E402
 

@@ -48,7 +48,7 @@ def main() -> int:
     ap.add_argument("--only", nargs="*", default=None)
     args = ap.parse_args()
     from prover.db import ProofDB
-    from prover.problems import load_problems
+    from prover.backends import load_problems
     from prover.search import SearchConfig
     from prover.search.runner import run_search
 

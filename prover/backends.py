@@ -196,3 +196,10 @@ def check_available(backend: str) -> None:
 
 def make_env(backend: str, **kw) -> "Environment":
     return get(backend).make_env(**kw)
+
+
+def load_problems(backend: str, directory=None, split: str | None = None, limit: int | None = None,
+                  on_error=None) -> list["Problem"]:
+    """Problems of ``backend`` from ``directory`` (default: its miniF2F copy); ``on_error(path,
+    message)`` is called for each malformed file (default: raise ProblemError)."""
+    return get(backend).load_problems(directory, split=split, limit=limit, on_error=on_error)

@@ -61,7 +61,7 @@ def test_unknown_split_is_a_clear_error(minif2f_coq):
 def test_a_directory_of_ten_thousand_problems(tmp_path):
     """Loads all of them (2.6 s and 9 MiB peak measured here), the one malformed file skipped
     with one line naming it."""
-    from prover.problems import load_problems
+    from prover.backends import load_problems
     for i in range(10000):
         (tmp_path / f"p{i:05d}.v").write_text(f"Theorem p{i:05d} (n : nat) : n + {i} = {i} + n.\nProof.\nAdmitted.\n")
     (tmp_path / "zz_bad.v").write_text("not a problem (*")

@@ -5,7 +5,8 @@ import pytest
 
 import prover.paths
 from lean_env.problems import default_directory, load_dir, parse_text
-from prover.problems import ProblemError, load_problems
+from prover.problems import ProblemError
+from prover.backends import load_problems
 
 DATA = default_directory()
 needs_data = pytest.mark.skipif(not (DATA / "MiniF2F").is_dir(), reason=f"{DATA} not found")

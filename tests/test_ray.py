@@ -23,7 +23,7 @@ import pytest
 
 from prover.db import ProofDB
 from prover.policy import PolicySpec
-from prover.problems import load_problems
+from prover.backends import load_problems
 from prover.search import SearchConfig
 from prover.search.runner import run_search
 

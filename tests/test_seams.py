@@ -118,7 +118,7 @@ def test_one_pool_per_run_and_the_budget_travels_with_each_item(tmp_path, proble
                                                                  monkeypatch):
     from prover import engines
     from prover.db import ProofDB
-    from prover.problems import load_problems
+    from prover.backends import load_problems
     from prover.search.runner import run_search
     made = []
     real = engines.make_pool

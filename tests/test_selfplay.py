@@ -17,7 +17,7 @@ from prover.db import ProofDB
 from prover.env import Goal, Hyp, parse_goals_text
 from prover.labels import LeakError
 from prover.policy import PolicySpec
-from prover.problems import load_problems
+from prover.backends import load_problems
 from prover.search import SearchConfig
 from prover.search.runner import run_search
 from prover.selfplay import SelfPlayConfig

@@ -32,7 +32,8 @@ def problem_args(p) -> None:
 def load_problems_or_exit(args):
     """The problems of ``args`` (``problem_args``); malformed files are reported and skipped,
     an unusable directory exits with one line."""
-    from prover.problems import ProblemError, load_problems
+    from prover.problems import ProblemError
+    from prover.backends import load_problems
     errors = []
     try:
         problems = load_problems(args.backend, args.problems, split=args.split, limit=args.limit,

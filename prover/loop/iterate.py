@@ -50,7 +50,7 @@ from prover.loop.selection import BudgetPolicy, history, report
 from prover.loop.selfplay_steps import SelfPlaySteps
 from prover.loop.training import source_counts, statement_signature, write_round_data
 from prover.policy.spec import PolicySpec, model_spec
-from prover.problems import load_problems
+from prover.backends import load_problems
 from prover.search import SearchConfig
 
 RUNS = Path("runs")
