@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from prover.check import Verdict, check_text
+from prover.process import run_group
 
 from . import cheat, paths
 
@@ -187,8 +188,9 @@ def check_file(path, theorem: str | None = None, timeout: float = 300.0, problem
         target = Path(tmp) / "Candidate.lean"
         target.write_text(full, encoding="utf-8")
         try:
-            proc = subprocess.run([lake, "env", "lean", "--json", str(target)], cwd=project,
-                                  capture_output=True, text=True, timeout=timeout)
+            # in a process group of its own, killed whole: lake runs lean as its child, and a
+            # timeout that killed lake alone would leave lean running
+            proc = run_group([lake, "env", "lean", "--json", str(target)], cwd=project, timeout=timeout)
         except subprocess.TimeoutExpired:
             return Verdict(False, f"lean did not finish within {timeout:g}s")
         except OSError as e:
