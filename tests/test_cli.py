@@ -10,7 +10,7 @@ from tests.conftest import write
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "prover.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "prover.cli", *args], capture_output=True, text=True, timeout=600)
 
 
 def test_check_accepts_and_rejects(problem_dir, tmp_path, coq_available):

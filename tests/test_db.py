@@ -470,7 +470,9 @@ def test_a_full_disk_mid_run_is_one_error_and_loses_nothing(coq_available, tmp_p
     db.close()
     again = ProofDB(tmp_path / "proofs.db")
     assert again.db.execute("pragma integrity_check").fetchone()[0] == "ok"
-    assert len(again.query("select * from attempts")) >= 1 and again.accepted_problems() >= {probs[0].key}
+    # the attempt of the first run, nothing of the one the full disk stopped
+    assert [r["problem"] for r in again.query("select problem from attempts")] == [probs[0].key]
+    assert again.accepted_problems() == {probs[0].key}
     run_search(probs, again, backend="coq", spec=spec, cfg=cfg, workers=1, progress=False)  # resumed
     assert sorted(r["problem"] for r in again.query("select problem from attempts")) == sorted(p.key for p in probs)
     again.close()
@@ -478,44 +480,65 @@ def test_a_full_disk_mid_run_is_one_error_and_loses_nothing(coq_available, tmp_p
 
 def test_readers_work_while_a_run_writes(coq_available, tmp_path):
     """`prover db stats` and the browse pages read the database while `prover search` writes
-    it (WAL): every read succeeds, and some happen while the writer is alive."""
+    it (WAL): every read succeeds, the first ones while the writer is provably mid-run: its
+    last problem's loading waits at a gate (a FIFO that Coq's `Redirect` blocks on) that opens
+    only after those reads."""
     import subprocess
     import sys
     import urllib.request
     from pathlib import Path
 
     from prover.browse import serve
+    from tests.conftest import write
     prover = str(Path(sys.executable).parent / "prover")
-    db = tmp_path / "live.db"
-    writer = subprocess.Popen([prover, "search", "--split", "valid", "--limit", "8", "--expansions", "2",
-                               "--workers", "1", "--timeout", "2", "--db", str(db)],
+    db, gate = tmp_path / "live.db", tmp_path / "gate"
+    for i in range(3):
+        write(tmp_path / "p" / f"z{i}.v", f"Theorem z{i} (n : nat) : n + {i} = {i} + n.\nProof.\nAdmitted.\n")
+    os.mkfifo(f"{gate}.out")
+    write(tmp_path / "p" / "zz_gate.v", f'Redirect "{gate}_reached" Check 1.\nRedirect "{gate}" Check 1.\n'
+                                        "Theorem zz_gate : False.\nProof.\nAdmitted.\n")
+
+    def attempted():  # `prover db stats`: the attempts of the run's one (split, round, policy) row
+        r = subprocess.run([prover, "db", "stats", str(db)], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return int(r.stdout.splitlines()[1].split()[3])
+
+    def page(deadline):
+        while True:
+            try:
+                with urllib.request.urlopen(site.url.rstrip("/") + "/-/prover/run", timeout=60) as response:
+                    return response.status
+            except OSError:
+                if time.monotonic() > deadline:  # only against a hang: datasette is starting
+                    raise
+                time.sleep(0.3)
+
+    writer = subprocess.Popen([prover, "search", "--problems", str(tmp_path / "p"), "--expansions", "2",
+                               "--workers", "1", "--timeout", "30", "--db", str(db)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    gate_open = None
     try:
-        while not db.exists() and writer.poll() is None:
-            time.sleep(0.2)
+        deadline = time.monotonic() + 600  # only against a hang: the loop waits for the gate
+        while not os.path.exists(f"{gate}_reached.out"):
+            assert writer.poll() is None and time.monotonic() < deadline, writer.poll()
+            time.sleep(0.1)
         site = serve(db, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            reads_during = 0
-            while True:
-                alive = writer.poll() is None
-                r = subprocess.run([prover, "db", "stats", str(db)], capture_output=True, text=True, timeout=120)
-                assert r.returncode == 0, r.stderr
-                try:
-                    with urllib.request.urlopen(site.url.rstrip("/") + "/-/prover/run", timeout=60) as page:
-                        assert page.status == 200
-                except OSError:
-                    if alive:
-                        continue  # datasette still starting
-                    raise
-                reads_during += alive
-                if not alive:
-                    break
-            assert reads_during >= 1
+            assert attempted() == 3 and page(time.monotonic() + 120) == 200
+            assert writer.poll() is None  # those reads happened during the run
+            gate_open = os.open(f"{gate}.out", os.O_RDONLY | os.O_NONBLOCK)  # the gate opens
+            assert writer.wait(timeout=600) == 0
+            assert attempted() == 4 and page(time.monotonic() + 120) == 200
         finally:
             site.terminate()
+            site.wait(timeout=60)
     finally:
-        writer.wait(timeout=600)
-    assert writer.returncode == 0
+        if gate_open is None:  # a failure: let the coqtop waiting at the gate go on and see its input closed
+            gate_open = os.open(f"{gate}.out", os.O_RDONLY | os.O_NONBLOCK)
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait(timeout=60)
+        os.close(gate_open)
 
 
 def test_accepted_problems_as_of_a_round(filled):

@@ -62,21 +62,50 @@ def test_tiny_two_rounds_feed_proofs_back(tmp_path, coq_available, minif2f_coq):
     assert exp.db.accepted_problems(max_round=-1) == set()
 
 
-def _iterate(cfg_path, cwd):
-    return subprocess.Popen([sys.executable, "-m", "prover.cli", "iterate", "--config", str(cfg_path), "--quiet"],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+def _iterate(cfg_path, cwd, code=None):
+    """``prover iterate`` in a session of its own; with ``code``, that Python runs instead."""
+    argv = ["-c", code] if code else ["-m", "prover.cli", "iterate", "--config", str(cfg_path), "--quiet"]
+    return subprocess.Popen([sys.executable, *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
 
 
-def _kill_when(proc, cond, limit=300):
-    deadline = time.time() + limit
-    while time.time() < deadline and proc.poll() is None:
-        if cond():
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return True
-        time.sleep(0.05)
-    return False
+# `prover iterate` whose training waits, once its first checkpoint is complete, at a FIFO that
+# nobody reads (opening it for writing blocks): it cannot get past that step until it is killed.
+TRAINING_GATE = """
+import sys
+import prover.train as train
+save = train.save_checkpoint
+
+def save_then_wait(accelerator, tm, out_dir, step, *rest, **kw):
+    save(accelerator, tm, out_dir, step, *rest, **kw)
+    open({gate!r}, "w").close()
+
+train.save_checkpoint = save_then_wait
+from prover.cli import main
+sys.exit(main(["iterate", "--config", {config!r}, "--quiet"]))
+"""
+
+
+def _kill_when(proc, cond, limit=900):
+    """Wait until ``cond()`` holds while ``proc`` runs (``limit`` only stops a hang: each test
+    waits for a state the run cannot leave), then kill its group and every process below it
+    (the provers have sessions of their own); asserts it was the kill that ended it."""
+    from prover.process import _descendants
+    deadline, family = time.monotonic() + limit, []
+    try:
+        while not cond():
+            assert proc.poll() is None, f"the run ended first ({proc.returncode}): {proc.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "the run never reached the state to kill it in"
+            time.sleep(0.1)
+        family = _descendants(proc.pid)
+    finally:
+        for kill, pid in [(os.killpg, proc.pid)] + [(os.kill, pid) for pid in family]:
+            try:
+                kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
 
 
 def _rows(db, sql):
@@ -89,33 +118,52 @@ def _rows(db, sql):
 
 @pytest.mark.slow
 def test_resume_after_kill_in_training_and_in_search(tmp_path, coq_available, minif2f_coq):
-    cfg_path = tiny_config(tmp_path, "resume", rounds=1)  # both kills land in round 0
+    """Killed in the middle of round 0's training, then in the middle of its search, the run
+    resumes each time and ends with nothing lost and nothing counted twice. Both kills land
+    mid-step by construction: training waits after its first checkpoint (TRAINING_GATE), and
+    the pool holds one more problem whose loading waits at a gate (a FIFO Coq's `Redirect`
+    blocks on); it goes away for the last run."""
+    gates = tmp_path / "gates"
+    gate = tmp_path / "gate"
+    os.mkfifo(f"{gate}.out")
+    (gates / "stuck.v").parent.mkdir()
+    (gates / "stuck.v").write_text(f'Redirect "{gate}_reached" Check 1.\nRedirect "{gate}" Check 1.\n'
+                                   "Theorem stuck : False.\nProof.\nAdmitted.\n")
+    tiny_pool = json.loads(TINY.read_text())["pool"]
+    cfg_path = tiny_config(tmp_path, "resume", rounds=1,  # both kills land in round 0
+                           pool=tiny_pool + [{"problems": str(gates)}])
+    pool_names = sorted(tiny_pool[0]["names"])
     run = tmp_path / "runs" / "resume"
     (tmp_path / "runs").mkdir()
     db = run / "proofs.db"
     shutil.copytree(REPO / "data", tmp_path / "data")  # configs and seed, relative to cwd
-    # 1. killed in the middle of training round 0 (a checkpoint exists, the model does not)
-    p = _iterate(cfg_path, tmp_path)
+    # 1. killed in the middle of training round 0: its first checkpoint is written, the rest never
+    training_gate = tmp_path / "training_gate"
+    os.mkfifo(training_gate)
+    p = _iterate(cfg_path, tmp_path, TRAINING_GATE.format(gate=str(training_gate), config=str(cfg_path)))
     ckpt = run / "models" / "round_0" / "checkpoints"
-    done = lambda: ckpt.exists() and any((c / "progress.json").exists() for c in ckpt.glob("step-*[0-9]"))
-    assert _kill_when(p, done), p.stderr.read()
+    _kill_when(p, lambda: any((c / "progress.json").exists() for c in ckpt.glob("step-*[0-9]")))
+    assert [c.name for c in ckpt.glob("step-*[0-9]")] == ["step-0000025"]  # the first (save_every 25 of 150)
     assert not (run / "models" / "round_0" / "metrics.json").exists()
-    # 2. killed in the middle of the round-0 search
+    # 2. killed in the middle of the round-0 search: the six problems recorded, the seventh at its gate
     p = _iterate(cfg_path, tmp_path)
-    assert _kill_when(p, lambda: len(_rows(db, "select id from attempts where policy = 'model'")) >= 2), \
-        p.stderr.read()
+    model_rows = "select problem from attempts where policy = 'model' order by id"
+    _kill_when(p, lambda: os.path.exists(f"{gate}_reached.out") and len(_rows(db, model_rows)) == 6)
+    assert sorted(pr.split("/")[-1] for pr, in _rows(db, model_rows)) == pool_names
     before = _rows(db, "select id, problem, round, policy from attempts order by id")
     proofs_before = _rows(db, "select id, problem, proof from proofs where accepted = 1 order by id")
     # 3. run to the end
+    os.unlink(f"{gate}.out")
     p = _iterate(cfg_path, tmp_path)
     out, err = p.communicate(timeout=900)
     assert p.returncode == 0, err
     metrics = json.loads((run / "models" / "round_0" / "metrics.json").read_text())
-    assert metrics["resumed_from"], "training did not resume from its checkpoint"
+    assert metrics["resumed_from"] == 25, "training did not resume from its checkpoint"
     after = _rows(db, "select id, problem, round, policy from attempts order by id")
     assert after[:len(before)] == before                      # nothing lost
     keys = [(pr, r, pol) for _, pr, r, pol in after]
     assert len(keys) == len(set(keys))                        # nothing counted twice
+    assert sorted(pr.split("/")[-1] for pr, in _rows(db, model_rows)) == sorted(pool_names + ["stuck"])
     proofs_after = _rows(db, "select id, problem, proof from proofs where accepted = 1 order by id")
     assert proofs_after[:len(proofs_before)] == proofs_before
     assert len((run / "rounds.csv").read_text().splitlines()) == 2

@@ -1,6 +1,8 @@
 """The checker's parts that need no Lean: refusals, file layout, and the missing-Lean verdict."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from lean_env import check, paths
@@ -28,10 +30,55 @@ def test_render_proof_layout():
     assert check.scan_file(text) is None and check.declared_theorems(text) == ["t"]
 
 
-@pytest.mark.parametrize("proof", [["sorry"], ["norm_num\n#exit"], ["simp", "native_decide"], []])
-def test_refused_proofs(proof, monkeypatch):
-    monkeypatch.setattr(paths, "lake", lambda: "/usr/bin/false")
-    assert not check.check_proof(PROB, proof).accepted
+FAKE_LAKE = """#!{python}
+# `lake env lean --json FILE` as Lean answers a clean file: one information message, the axiom
+# report for `t`, on the line of the `#print axioms` command the checker appended (the shape of
+# Lean's --json messages). It accepts whatever it is given, so a refusal can only come from the
+# checker, before Lean; every call is logged.
+import json, sys
+with open({log!r}, "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\\n")
+lines = open(sys.argv[-1], encoding="utf-8").read().split("\\n")
+line = next(k for k, l in enumerate(lines, 1) if l.startswith("#print axioms "))
+print(json.dumps({{"severity": "information", "pos": {{"line": line, "column": 0}},
+                  "endPos": {{"line": line, "column": 13}}, "keepFullRange": False,
+                  "fileName": sys.argv[-1], "caption": "",
+                  "data": "'t' depends on axioms: [propext, Classical.choice, Quot.sound]"}}))
+"""
+
+
+@pytest.fixture
+def fake_lake(monkeypatch, tmp_path):
+    """A ``lake`` that accepts every file (see FAKE_LAKE); returns the log of its calls."""
+    log = tmp_path / "lake.log"
+    exe = tmp_path / "bin" / "lake"
+    exe.parent.mkdir()
+    exe.write_text(FAKE_LAKE.format(python=sys.executable, log=str(log)), encoding="utf-8")
+    exe.chmod(0o755)
+    (tmp_path / "project").mkdir()
+    monkeypatch.setattr(paths, "lake", lambda: str(exe))
+    monkeypatch.setenv("PROVER_LEAN_PROJECT", str(tmp_path / "project"))
+    return log
+
+
+def test_fake_lake_accepts_a_clean_proof(fake_lake):
+    """The fake Lean of the refusal tests does accept: what they refuse, the checker refuses."""
+    v = check.check_proof(PROB, ["norm_num [h]"])
+    assert v.accepted, v.reason
+    assert v.axioms == ("propext", "Classical.choice", "Quot.sound")
+    assert fake_lake.read_text().startswith("env lean --json ")
+
+
+@pytest.mark.parametrize("proof,why", [
+    (["sorry"], "tactic 1 refused: forbidden word 'sorry'"),
+    (["norm_num\n#exit"], "tactic 1 refused: command #exit (not a tactic)"),
+    (["simp", "native_decide"], "tactic 2 refused: forbidden word 'native_decide'"),
+    ([], "empty proof"),
+])
+def test_refused_proofs(proof, why, fake_lake):
+    v = check.check_proof(PROB, proof)
+    assert (v.accepted, v.reason) == (False, why)
+    assert not fake_lake.exists()  # refused before any Lean ran
 
 
 @pytest.mark.parametrize("extra,why", [
@@ -77,12 +124,12 @@ def test_shape_accepts_the_rendered_proof():
     (lambda t: t + "\ntheorem t2 : True := trivial\n", "nothing may follow the proof"),
     (lambda t: t.replace(" := by", ""), "statement differs"),
 ])
-def test_shape_refuses_another_statement(edit, why, monkeypatch, tmp_path):
-    monkeypatch.setattr(paths, "lake", lambda: "/usr/bin/false")  # never reached: the shape refuses first
+def test_shape_refuses_another_statement(edit, why, fake_lake, tmp_path):
     text = edit(check.render_proof(PROB, ["norm_num [h]"]))
     assert why in check.check_shape(text, PROB)
     v = check.check_file(_file(tmp_path, text), problem=PROB)
     assert not v.accepted and why in v.reason
+    assert not fake_lake.exists()  # the shape refuses first: no Lean ran (which would accept)
 
 
 def test_cli_check_compares_the_file_with_problem(tmp_path, capsys):

@@ -92,7 +92,7 @@ def test_trace_lean_without_lean_says_so_in_one_line(tmp_path):
     import subprocess
     exe = os.path.join(os.path.dirname(sys.executable), "prover")
     r = subprocess.run([exe, "trace", "--backend", "lean", "--out", str(tmp_path / "c")],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "lean" in r.stderr.lower()
 
 

@@ -215,6 +215,8 @@ def test_value_trains_on_a_real_database_and_orders_proved_above_failed(tmp_path
     assert main(["search", "--problems", str(problem_dir), "--db", str(tmp_path / "w.db"), "--workers", "1",
                  "--expansions", "2", "--node-scorer", "value", "--value-model", str(out)]) == 0
     with ProofDB(tmp_path / "w.db", create=False) as db:
-        assert db.query("select count(*) as n from nodes where value is not null")[0]["n"] > 0
+        valued = db.query("select count(*) as n from nodes where value is not null")[0]["n"]
+        children = db.query("select count(*) as n from nodes where parent is not null")[0]["n"]
+        assert valued == children == 1  # every node the search queued is valued (roots are not): one here
     assert main(["search", "--problems", str(problem_dir), "--db", str(tmp_path / "x.db"),
                  "--node-scorer", "value"]) == 2  # no model: one line

@@ -33,7 +33,7 @@ def deep_problem(tmp_path):
 
 def test_search_proves_and_proof_is_checked(env, deep_problem):
     policy = MenuPolicy("coq", ["lra", "lia", "split"])
-    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=10, tactic_timeout=5)).run(deep_problem)
+    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=10, tactic_timeout=60)).run(deep_problem)
     assert res.outcome == "proved"
     assert res.proof == ["split.", "lra.", "lia."]
     assert [t for _, t in res.steps] == res.proof
@@ -63,13 +63,13 @@ def test_renamed_copies_are_dead_ends(env, tmp_path):
         Admitted.
         """))
     policy = MenuPolicy("coq", ["intros", "intros a b c d", "lra"])
-    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=4, tactic_timeout=5)).run(p)
+    res = BestFirstSearch(env, policy, SearchConfig(max_expansions=4, tactic_timeout=60)).run(p)
     assert res.outcome == "proved" and res.proof == ["intros.", "lra."]
     copy = [e for e in res.edges if e.tactic == "intros a b c d." and e.src == res.root]
     assert [(e.outcome, e.dst) for e in copy] == [(EdgeOutcome.DUP, None)]
     assert copy[0].message.startswith("renamed copy of ")
     assert check_proof(p, res.proof).accepted
-    plain = BestFirstSearch(env, policy, SearchConfig(max_expansions=4, tactic_timeout=5,
+    plain = BestFirstSearch(env, policy, SearchConfig(max_expansions=4, tactic_timeout=60,
                                                       dedupe_renamed=False)).run(p)
     assert len(plain.nodes) == len(res.nodes) + 1  # the switch off: the copy is a node of its own
 
@@ -129,7 +129,7 @@ class KillingPolicy:
 
 def test_prover_crash_mid_search_is_survived(env, deep_problem):
     res = BestFirstSearch(env, KillingPolicy(env), SearchConfig(max_expansions=10)).run(deep_problem)
-    assert res.outcome == "proved" and env.restarts >= 1
+    assert res.outcome == "proved" and env.restarts == 1
     assert check_proof(deep_problem, res.proof).accepted
 
 
@@ -162,6 +162,14 @@ def _attempts(db):
 
 
 def test_search_cli_kill_and_resume(problem_dir, tmp_path, coq_available):
+    """`prover search` killed in the middle of its run resumes: the attempts recorded stay as
+    they were, none is searched again, the rest are searched.
+
+    The kill lands mid-run by construction, not by timing: the run's fourth problem (in its
+    order: by name) loads through a gate, a FIFO that Coq's `Redirect` blocks on until someone
+    reads it, and nobody does until the run is killed. For the resumed run the FIFO is gone
+    (`Redirect` writes a plain file)."""
+    from prover.process import _descendants
     for i in range(4):
         write(problem_dir / f"lin{i}.v", f"""
             Require Import Reals.
@@ -170,42 +178,65 @@ def test_search_cli_kill_and_resume(problem_dir, tmp_path, coq_available):
             Proof.
             Admitted.
             """)
+    gate = tmp_path / "gate"
+    os.mkfifo(f"{gate}.out")
+    write(problem_dir / "lin1_gate.v", f"""
+        Redirect "{gate}_reached" Check 1.
+        Redirect "{gate}" Check 1.
+        Theorem lin1_gate : forall n : nat, n = 0.
+        Proof.
+        Admitted.
+        """)
+    order = ["add_zero", "lin0", "lin1", "lin1_gate", "lin2", "lin3", "real_lin", "two_goals"]
     db = str(tmp_path / "run" / "proofs.db")
     args = ["search", "--backend", "coq", "--problems", str(problem_dir), "--db", db,
-            "--workers", "1", "--expansions", "4", "--timeout", "2"]
+            "--workers", "1", "--expansions", "4", "--timeout", "30"]
     proc = _cli(*args, start_new_session=True)
-    deadline = time.time() + 240
-    while len(_attempts(db)) < 2 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    family = []
+    try:
+        # the first three recorded and Coq at the gate of the fourth: the run cannot go on
+        deadline = time.monotonic() + 600  # only against a hang: each step waits for an event
+        while not (os.path.exists(f"{gate}_reached.out") and len(_attempts(db)) == 3):
+            assert proc.poll() is None and time.monotonic() < deadline, (proc.poll(), _attempts(db))
+            time.sleep(0.1)
+        family = _descendants(proc.pid)  # its coqtop: a session of its own, which killpg misses
+    finally:
+        for kill, pid in [(os.killpg, proc.pid)] + [(os.kill, pid) for pid in family]:
+            try:
+                kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # gone already (the run ended: the assertion above says so)
+                pass
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL  # killed: the run had not ended
     before = _attempts(db)
-    assert 2 <= len(before) < 7, before
+    assert [p for p, _, _ in before] == order[:3], before
+    os.unlink(f"{gate}.out")
     r = _cli(*args)
     out, err = r.communicate(timeout=600)
     assert r.returncode == 0, err
-    assert f"skipped {len(before)} finished" in out
+    assert "searched 5 (skipped 3 finished)" in out
     after = _attempts(db)
-    assert after[:len(before)] == before           # nothing redone, nothing lost
-    assert len(after) == 7 and len({p for p, _, _ in after}) == 7
+    assert after[:3] == before                     # nothing redone, nothing lost
+    assert [p for p, _, _ in after] == order       # the rest searched once each, the gate's too
     # the database commands on this real database
-    stats = subprocess.run([sys.executable, "-m", "prover.cli", "db", "stats", db], capture_output=True, text=True)
-    assert stats.returncode == 0 and "7" in stats.stdout
+    stats = subprocess.run([sys.executable, "-m", "prover.cli", "db", "stats", db], capture_output=True, text=True,
+                           timeout=300)
+    assert stats.returncode == 0 and stats.stdout.splitlines()[1].split()[3] == "8"  # attempted
     exp = subprocess.run([sys.executable, "-m", "prover.cli", "db", "export", db, "--jsonl"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, timeout=300)
     rows = [json.loads(line) for line in exp.stdout.splitlines()]
     assert {r["problem"] for r in rows} >= {"add_zero", "real_lin", "lin0", "lin3"}
     assert all(r["steps"] and r["steps"][0]["goals"] for r in rows)
     proofs = subprocess.run([sys.executable, "-m", "prover.cli", "db", "proofs", db, "--problem", "lin2"],
-                            capture_output=True, text=True).stdout
+                            capture_output=True, text=True, timeout=300).stdout
     f = tmp_path / "lin2.v"
     f.write_text(proofs)
     chk = subprocess.run([sys.executable, "-m", "prover.cli", "check", str(f), "--problem",
-                          str(problem_dir / "lin2.v")], capture_output=True, text=True)
+                          str(problem_dir / "lin2.v")], capture_output=True, text=True, timeout=300)
     assert chk.stdout.strip() == "accepted", (proofs, chk.stdout, chk.stderr)
     aid = after[0][1]
     tree = subprocess.run([sys.executable, "-m", "prover.cli", "db", "tree", db, str(aid)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=300)
     assert tree.returncode == 0 and "root" in tree.stdout
 
 
@@ -217,27 +248,68 @@ def test_search_cli_corrupt_db_is_one_line(tmp_path, problem_dir):
     assert r.returncode == 2 and len(err.strip().splitlines()) == 1 and "bad.db" in err
 
 
-def test_workers_exit_when_their_parent_is_killed(tmp_path, problem_dir, coq_available):
-    """A killed `prover search` leaves no worker or coqtop behind."""
-    db = str(tmp_path / "run" / "proofs.db")
-    proc = _cli("search", "--problems", str(problem_dir), "--db", db, "--workers", "2",
-                "--expansions", "50", "--timeout", "2", start_new_session=False)
-    deadline = time.time() + 120
-    children = []
-    while time.time() < deadline and len(children) < 2:
-        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
-        children = [int(x) for x in out.split() if int(x) != proc.pid]
-        time.sleep(0.2)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    deadline = time.time() + 30
-    alive = children
-    while alive and time.time() < deadline:
-        alive = [c for c in children if os.path.exists(f"/proc/{c}") and
-                 "zombie" not in open(f"/proc/{c}/status").read().lower()]
-        time.sleep(0.5)
-    assert children and not alive
+def _gate_problem(directory, name, gate):
+    """A problem whose loading waits at ``gate`` (a FIFO at ``gate``.out, which Coq's
+    ``Redirect`` opens for writing: it blocks until a reader opens it). ``{gate}_{name}.out``
+    appears when its loading reached the gate."""
+    return write(directory / f"{name}.v", f"""
+        Redirect "{gate}_{name}" Check 1.
+        Redirect "{gate}" Check 1.
+        Theorem {name} : forall n : nat, n = 0.
+        Proof.
+        Admitted.
+        """)
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path, coq_available):
+    """A killed `prover search` leaves no worker or coqtop behind. Killed mid-run by
+    construction: each of the two workers loads a problem that waits at a gate, so the run
+    cannot end before the kill; the gate opens after it (a Coq busy with a load or a tactic
+    reads its closed input once it answers, and then must exit)."""
+    from prover.process import _descendants
+    gate = tmp_path / "gate"
+    os.mkfifo(f"{gate}.out")
+    for name in ("gate_a", "gate_b"):
+        _gate_problem(tmp_path / "gates", name, gate)
+    proc = _cli("search", "--problems", str(tmp_path / "gates"), "--db", str(tmp_path / "run" / "proofs.db"),
+                "--workers", "2", "--expansions", "50", "--timeout", "2", start_new_session=False)
+    gate_open, family = None, []
+    try:
+        deadline = time.monotonic() + 600  # only against a hang: the loop waits for an event
+        while not all(os.path.exists(f"{gate}_{name}.out") for name in ("gate_a", "gate_b")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.poll()
+            time.sleep(0.1)
+        family = _descendants(proc.pid)  # two workers with a coqtop each (and multiprocessing's tracker)
+        assert sorted(_command(p) for p in family if _command(p) != "python") == ["coqtop", "coqtop"]
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=60) == -signal.SIGKILL  # (its pipes: still open in the workers)
+        gate_open = os.open(f"{gate}.out", os.O_RDONLY | os.O_NONBLOCK)
+        deadline = time.monotonic() + 120  # seconds at most: a worker looks for its parent every second
+        while _alive_pids(family) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert family and not _alive_pids(family)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+        for pid in _alive_pids(family):  # a failure leaves nothing of this test running
+            os.kill(pid, signal.SIGKILL)
+        if gate_open is not None:
+            os.close(gate_open)
+
+
+def _alive_pids(pids):
+    from prover.process import _zombie
+    return [p for p in pids if os.path.exists(f"/proc/{p}") and not _zombie(p)]
+
+
+def _command(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            name = f.read().strip()
+    except OSError:
+        return "gone"
+    return "python" if name.startswith("python") else name
 
 
 class PagedSource:
@@ -264,12 +336,12 @@ def test_widening_revives_a_dead_tree_and_proves_on_real_coq(env, deep_problem):
     from prover.policy.fixed import FixedPolicy
     pages = {1: ["split."], 2: ["lra."]}
     off = BestFirstSearch(env, FixedPolicy([PagedSource(["lia."], pages)]),
-                          SearchConfig(max_expansions=10, tactic_timeout=5)).run(deep_problem)
+                          SearchConfig(max_expansions=10, tactic_timeout=60)).run(deep_problem)
     assert off.outcome == "failed" and off.expansions == 1 and off.widened == 0
     src = PagedSource(["lia."], pages)
     res = BestFirstSearch(env, FixedPolicy([src]),
-                          SearchConfig(max_expansions=10, tactic_timeout=5, widen=4)).run(deep_problem)
-    assert res.outcome == "proved" and res.widened >= 2
+                          SearchConfig(max_expansions=10, tactic_timeout=60, widen=4)).run(deep_problem)
+    assert res.outcome == "proved" and res.widened == 4
     assert res.proof[0] == "split." and check_proof(deep_problem, res.proof).accepted
     assert res.nodes[res.root].status is Status.PROVED
     root_tactics = [e.tactic for e in res.edges if e.src == res.root]
@@ -277,7 +349,7 @@ def test_widening_revives_a_dead_tree_and_proves_on_real_coq(env, deep_problem):
     assert src.asked[0] == (res.nodes[res.root].goals, 1)  # the root first, page 1 before page 2
     # the budget holds: widenings are expansions
     tight = BestFirstSearch(env, FixedPolicy([PagedSource(["lia."], pages)]),
-                            SearchConfig(max_expansions=2, tactic_timeout=5, widen=4)).run(deep_problem)
+                            SearchConfig(max_expansions=2, tactic_timeout=60, widen=4)).run(deep_problem)
     assert tight.outcome == "budget" and tight.expansions == 2 and tight.widened == 1
 
 

@@ -93,7 +93,8 @@ def test_hindsight_lemmas_from_a_failed_search_are_checked_and_train(searched):
                                             r["proof"].split("\n")), {p.key: p for p in pool}[r["problem"]], COQ)
         f = Path(db.path).parent / f"{r['key']}.v"
         f.write_text(COQ.render_proof(lemma, r["proof"].split("\n")))
-        out = subprocess.run([sys.executable, "-m", "prover", "check", str(f)], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-m", "prover", "check", str(f)], capture_output=True, text=True,
+                             timeout=300)
         assert out.stdout.strip() == "accepted", out
     # their pairs are the tree's own (state, tactic) steps, from training problems only
     pairs = H.pairs(db, eval_keys)
@@ -228,7 +229,7 @@ def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_pa
         except Exception:
             continue
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.wait(timeout=60)
     assert seen_before, "the run never reached the conjecture attempts"
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]

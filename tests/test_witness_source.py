@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prover.env import Goal, Hyp, NewState, ProofFinished, State, TacticError, TacticTimeout
+from prover.env import Goal, Hyp, NewState, ProofFinished, State, TacticError
 from prover.policy.sources import make_source
 
 
@@ -115,9 +115,10 @@ def test_a_witness_closes_what_the_menu_cannot_on_real_coq(env, tmp_path, name, 
     from prover.check import check_proof
     problem = _problem(tmp_path, name, f"{statement}\nProof.\nAdmitted.\n")
     root = env.open(problem)
-    for t in ("lia", "intros; lia", "nia", "eexists; lia", "auto"):
-        assert isinstance(env.apply(root, t, timeout=5), (TacticError, TacticTimeout, NewState)), t
-    assert isinstance(env.apply(root, "lia", timeout=5), TacticError)
+    for t in ("lia", "intros; lia", "nia", "eexists; lia"):  # (limits against a hang: each answers at once)
+        assert env.apply(root, t, timeout=60) == TacticError("Tactic failure: Cannot find witness."), t
+    stay = env.apply(root, "auto", timeout=60)
+    assert isinstance(stay, NewState) and stay.state.id == root.id  # no progress
     tactic, out = _first_closing(env, root, offered(*root.goals))
     assert tactic is not None and tactic.startswith("exists ")
     assert check_proof(problem, list(out.proof)).accepted
@@ -157,7 +158,7 @@ def test_case_splits_close_an_if_and_an_existential_hypothesis_on_real_coq(env, 
     for name, text, expected in cases:
         problem = _problem(tmp_path, name, text)
         root = env.open(problem)
-        assert isinstance(env.apply(root, "intros; lia", timeout=5), (TacticError, TacticTimeout))
+        assert env.apply(root, "intros; lia", timeout=60) == TacticError("Tactic failure: Cannot find witness.")
         ts = offered(*root.goals)
         assert any(expected in t for t in ts), ts
         tactic, out = _first_closing(env, root, ts)
