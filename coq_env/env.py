@@ -82,6 +82,7 @@ class CoqEnv(Environment):
         self.restarts = 0
         self.broken_timers = 0  # early Timeout! answers that restarted the process
         self._retrying = False
+        self._spent = False  # the process answered "Out of memory.": replaced before its next tactic
         self._paths: dict[str, tuple[str, ...]] = {}
         self._cur: list[tuple[str, int]] = []   # current Coq path: (tactic, state number after it)
         self._root_n = 0
@@ -104,6 +105,7 @@ class CoqEnv(Environment):
         if self.coq is not None:
             self.coq.kill()
         self.coq = None
+        self._spent = False
         self.restarts += 1
         self._start()
         if self.problem is not None:
@@ -215,8 +217,8 @@ class CoqEnv(Environment):
         def attempt() -> Outcome:
             if self.coq is None or not self.coq.alive():
                 self._restart()
-            elif self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
-                self._restart()
+            elif self._spent or self.recycle_mb and self.coq.rss_mb() > self.recycle_mb:
+                self._restart()  # (an "Out of memory." leaves the heap spent whatever its size)
             self._goto(path)
             return self._run(path, t, timeout)
 
@@ -248,6 +250,8 @@ class CoqEnv(Environment):
                     self.broken_timers += 1
                     raise CoqDied(f"Timeout! after {took:.3f}s of a {timeout:g}s limit: a broken alarm")
                 return TacticTimeout(timeout)
+            if err.startswith("Out of memory"):
+                self._spent = True  # every later tactic in this process answers the same: replaced first
             return TacticError(err)
         if n == before:
             return TacticError(f"tactic had no effect on Coq's state: {out.strip()[:200]}")

@@ -137,14 +137,15 @@ def test_killed_process_is_recovered(env, problem_dir):
     assert env.restarts == 1
 
 
-def test_memory_limit_blowup_is_an_error_not_a_crash(coq_available, problem_dir):
+@pytest.mark.parametrize("recycle_mb", [600, 0])
+def test_memory_limit_blowup_is_an_error_not_a_crash(coq_available, problem_dir, recycle_mb):
     """A tactic that needs more memory than the limit (10^8 in unary, some GB) gets Coq's
     "Out of memory." as its error. The process, whose heap that left spent (a ``lia`` in it
-    answers "Out of memory." too), is over its recycling size and is replaced before the next
-    tactic, which works."""
+    answers "Out of memory." too), is replaced before the next tactic, which works: whether
+    or not it is over its recycling size (600 MB, below the limit as the defaults have it; 0:
+    no recycling, where a spent process used to answer "Out of memory." to every tactic)."""
     from coq_env.env import CoqEnv
-    # recycling below the address-space limit, as the defaults have it (2048 < 4096 MB)
-    with CoqEnv(timeout=300, mem_limit_mb=1200, recycle_mb=600) as env:
+    with CoqEnv(timeout=300, mem_limit_mb=1200, recycle_mb=recycle_mb) as env:
         root = env.open(parse_file(problem_dir / "add_zero.v"))
         pid = env.coq.pid
         out = env.apply(root, "let x := eval vm_compute in (Nat.pow 10 8) in idtac")

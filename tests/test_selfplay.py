@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -198,11 +199,28 @@ def test_selfplay_config_is_checked():
     assert SelfPlayConfig.from_dict(json.loads((ROOT / "data/configs/long.json").read_text())["selfplay"]).enabled
 
 
+CONJECTURE_GATE = """
+import sys
+from prover.db.store import ProofDB
+record = ProofDB.record_attempt
+
+def record_then_wait(self, result, run_id, round, policy, *rest, **kw):
+    out = record(self, result, run_id, round, policy, *rest, **kw)
+    if policy == "conj-b1":
+        open({gate!r}, "w").close()
+    return out
+
+ProofDB.record_attempt = record_then_wait
+from prover.cli import main
+sys.exit(main(["iterate", "--config", {config!r}, "--quiet"]))
+"""
+
+
 @pytest.mark.slow
 def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_path, coq_available):
-    """`prover iterate` with self-play (the optional ``written`` operator on too), killed once
-    conjecture attempts are being recorded; the resumed run finishes, loses no conjecture or
-    verdict, and counts no attempt twice."""
+    """`prover iterate` with self-play (the optional ``written`` operator on too), killed right
+    after its first conjecture attempt is recorded (it waits at a gate there); the resumed run
+    finishes, loses no conjecture or verdict, and counts no attempt twice."""
     cfg = json.loads((ROOT / "data/configs/tiny.json").read_text())
     cfg.update(name="sp", rounds=1, corpus=str(tmp_path / "corpus"))
     cfg["trace"]["roots"] = [str(ROOT / r) for r in cfg["trace"]["roots"]]  # the run's cwd is tmp_path
@@ -212,24 +230,30 @@ def test_tiny_selfplay_run_killed_while_conjecturing_resumes_without_loss(tmp_pa
     conf.write_text(json.dumps(cfg))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "prover", "iterate", "--config", str(conf), "--quiet"]
-    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    # the first run records its first conjecture attempt, then waits at a FIFO nobody reads
+    # (opening it for writing blocks): it is killed mid-conjecturing by construction
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    code = CONJECTURE_GATE.format(gate=str(gate), config=str(conf))
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     db_path = tmp_path / "runs" / "sp" / "proofs.db"
     seen_before: dict = {}
-    deadline = time.time() + 600
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
-        if not db_path.exists():
-            continue
-        try:
-            with ProofDB(db_path, create=False) as db:
-                if db.attempts_of(["conj-b1"]):
-                    seen_before = {r["key"]: r["status"] for r in db.conjectures()}
-                    break
-        except Exception:
-            continue
+    deadline = time.monotonic() + 900  # only stops a hang: the run cannot get past the gate
+    while not seen_before:
+        assert proc.poll() is None, f"the run ended first ({proc.returncode}): {proc.stderr.read()[-2000:]}"
+        assert time.monotonic() < deadline, "the run never reached the conjecture attempts"
+        time.sleep(0.2)
+        if db_path.exists():
+            with sqlite3.connect(db_path) as c:
+                try:
+                    if c.execute("select 1 from attempts where policy = 'conj-b1' limit 1").fetchall():
+                        seen_before = {k: st for k, st in c.execute("select key, status from conjectures")}
+                except sqlite3.Error:  # mid-creation
+                    continue
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL  # the kill ended it, at the gate
     assert seen_before, "the run never reached the conjecture attempts"
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
