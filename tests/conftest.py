@@ -1,12 +1,31 @@
 """Shared fixtures: a real Coq environment and small real problem files."""
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
+import time
 
 import pytest
 
 from prover.paths import dataset
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    from prover.process import _zombie
+    return os.path.exists(f"/proc/{pid}") and not _zombie(pid)
+
+
+def wait_gone(pid: int, seconds: float = 60.0) -> bool:
+    """Whether ``pid`` is gone (or a zombie), polling: it returns as soon as it is; the bound
+    only stops a test that would otherwise hang (a kill is not instant)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def write(path, text):

@@ -13,25 +13,11 @@ import time
 import pytest
 
 from prover import process
-from prover.process import _zombie
+from tests.conftest import wait_gone
 
 THEOREM = "Theorem t : True.\nProof.\n  exact I.\nQed.\n"
 # Coq never finishes this proof: `repeat` of an assert that always succeeds
 LOOPING = "Theorem loops : True.\nProof.\n  repeat (assert True by exact I).\n  exact I.\nQed.\n"
-
-
-def _alive(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}") and not _zombie(pid)
-
-
-def _gone(pid: int, seconds: float = 5.0) -> bool:
-    """Whether ``pid`` is gone (or a zombie), polling for up to ``seconds`` (a kill is not instant)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if not _alive(pid):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _kill_leftovers(pidfile) -> None:
@@ -130,7 +116,7 @@ def test_coqc_that_does_not_finish_is_refused_and_killed(tmp_path, started, coq_
     f.write_text(LOOPING)
     v = check_file(f, timeout=2)
     assert not v.accepted and v.reason == "coqc did not finish within 2s"
-    assert started and all(_gone(p.pid) for p in started)  # no coqc left running
+    assert started and all(wait_gone(p.pid) for p in started)  # no coqc left running
 
 
 def test_coqchk_that_does_not_finish_is_refused_and_its_group_killed(tmp_path, monkeypatch, started, coq_available):
@@ -145,7 +131,7 @@ def test_coqchk_that_does_not_finish_is_refused_and_its_group_killed(tmp_path, m
         v = check_file(f, timeout=3, second_opinion=True)
         pids = _pids(pidfile)
         assert not v.accepted and v.reason == "coqchk did not finish within 3s"
-        assert all(_gone(p) for p in pids)
+        assert all(wait_gone(p) for p in pids)
     finally:
         _kill_leftovers(pidfile)
 
@@ -173,7 +159,7 @@ def test_lean_checker_kills_the_whole_process_group_on_timeout(tmp_path, monkeyp
         pids = _pids(pidfile)
         assert not v.accepted and v.reason == "lean did not finish within 2s"
         script, helper = pids
-        assert _gone(script), "lake itself is still running"
-        assert _gone(helper), "lake's child outlived the timeout (only lake was killed, not its group)"
+        assert wait_gone(script), "lake itself is still running"
+        assert wait_gone(helper), "lake's child outlived the timeout (only lake was killed, not its group)"
     finally:
         _kill_leftovers(pidfile)

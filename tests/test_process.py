@@ -11,24 +11,12 @@ import time
 
 import pytest
 
-from prover.process import _zombie, kill_group, kill_helpers, popen, run_group
-
-
-def _alive(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}") and not _zombie(pid)
+from prover.process import kill_group, kill_helpers, popen, run_group
+from tests.conftest import pid_alive, wait_gone
 
 
 # The waits below return as soon as what they wait for happened; their bounds only stop a test
 # that would otherwise hang, and are far beyond what a loaded machine needs.
-def _wait_gone(pid: int, seconds: float = 60.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if not _alive(pid):
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _read_pids(path, n: int, seconds: float = 60.0) -> list[int]:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -48,7 +36,7 @@ def test_kill_helpers_kills_descendants_not_the_process(tmp_path):
     try:
         helpers = _read_pids(pids, 3)
         assert kill_helpers(proc.pid) == 3
-        assert all(_wait_gone(p) for p in helpers)
+        assert all(wait_gone(p) for p in helpers)
         assert proc.poll() is None  # the process itself is left alone
         assert kill_helpers(proc.pid) == 0  # zombies are not counted again
     finally:
@@ -60,9 +48,9 @@ def test_kill_group_kills_helpers_that_outlive_their_parent(tmp_path):
     proc = popen(["sh", "-c", f"sleep 600 & echo $! > {pids}"])
     helper = _read_pids(pids, 1)[0]
     proc.wait(timeout=60)  # the parent is gone, its helper runs on in the same group
-    assert _alive(helper)
+    assert pid_alive(helper)
     kill_group(proc)
-    assert _wait_gone(helper)
+    assert wait_gone(helper)
 
 
 def test_run_group_kills_the_whole_group_on_timeout(tmp_path, monkeypatch):
@@ -80,7 +68,7 @@ def test_run_group_kills_the_whole_group_on_timeout(tmp_path, monkeypatch):
         # no output: the pipes close at once, only the timeout can end the call
         run_group(["sh", "-c", f"exec >/dev/null 2>&1; sleep 600 & echo $! > {pids}; exec sleep 600"], timeout=0.5)
     helper = _read_pids(pids, 1)[0]
-    assert _wait_gone(helper)
+    assert wait_gone(helper)
     monkeypatch.undo()
     r = run_group([sys.executable, "-c", "print('ok')"], timeout=30)
     assert (r.returncode, r.stdout.strip()) == (0, "ok")
@@ -130,5 +118,5 @@ def test_a_psatz_timeout_leaves_no_solver_running(tmp_path, monkeypatch):
         assert env.coq is coq and env.restarts == 0
         # csdpcert, the shell it runs csdp in, and csdp: all killed once Coq answered
         assert len(running) == 3 and coq.helpers_killed == 3
-        assert all(_wait_gone(c) for c in running)
-        assert not [c for c in _descendants(coq.pid) if _alive(c)]  # zombies aside: Coq reaps them
+        assert all(wait_gone(c) for c in running)
+        assert not [c for c in _descendants(coq.pid) if pid_alive(c)]  # zombies aside: Coq reaps them
