@@ -39,6 +39,8 @@ TRACE_OPTIONS = ("files", "roots", "timeout", "limit_files", "file_budget", "eng
 class CoqBackend(Backend):
     name = "coq"
     dataset = "minif2f-coq"
+    binder_words = (r"\b(?:intros?|as|eqn|into|fun|forall|assert|pose|set|remember|enough|cut|rename|"
+                    r"let|fix|cofix|match)\b")
 
     @property
     def menu(self) -> tuple[str, ...]:

@@ -20,6 +20,9 @@ class LeanBackend(Backend):
     menu = MENU
     expensive = ("nlinarith", "polyrith", "aesop", "decide")
     goal_style = "lean"
+    binder_words = (r"\b(?:intros?|rintro|as|fun|forall|have|obtain|rcases|cases'?|induction'?|with|"
+                    r"set|let|match|generalize|by_contra|by_cases|rename_i|next|case)\b|[∀λ⟨]")
+    order_symbols = ("<", "≤")
     auto_trace = False  # tracing Mathlib takes hours and a Lean toolchain: `prover trace --backend lean`
 
     def check_available(self) -> None:

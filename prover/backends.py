@@ -62,6 +62,10 @@ class Backend(abc.ABC):
     trace_options: tuple[str, ...] = ()  # the options its tracer (``trace``) takes
     auto_trace: bool = False           # ``prover iterate`` traces the corpus itself when missing
     goal_style: str = "coq"            # the layout of its goals' hypotheses (prover.env.HYP_LAYOUTS)
+    # words after which a tactic may name a hypothesis it introduces (a regex; prover.policy.repair
+    # then leaves its unknown names alone); these few bind names in most tactic languages
+    binder_words: str = r"\b(?:intros?|as|fun|forall|let|match|set|with|assert|pose|have|obtain)\b"
+    order_symbols: tuple[str, str] = ("<", "<=")  # strict and non-strict order (self-play's ``weaken``)
 
     def module(self, name: str):
         """The backend package's module ``name`` (``check``, ``problems``...)."""

@@ -50,7 +50,11 @@ def _space_layout(h: Hyp) -> str:
     return line if h.body is None else f"{line} := {h.body}"
 
 
-# a goal's ``style``: the layout its proof assistant prints hypotheses in
+# The hypothesis layouts of the protocol's goal text, named after the proof assistant that
+# prints them; a backend picks one by its ``goal_style``. This table stays here, not in the
+# backends: the goal text is what the database, the corpus and the model share, and rendering
+# a goal must not depend on which backend packages happen to be imported (a goal read back
+# from a database is rendered without its backend). A new layout is a change of the protocol.
 HYP_LAYOUTS = {"coq": _comma_layout, "lean": _space_layout}
 
 

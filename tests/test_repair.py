@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from prover import backends
 from prover.env import parse_goals_text
 from prover.policy.repair import NAMES_FILE, invented, load_names, save_names, variants
 
@@ -55,8 +56,9 @@ def test_a_state_without_facts_offers_nothing():
 
 def test_lean_binders_are_left_alone():
     s = parse_goals_text("x : ℝ\nh₀ : x > 0\n⊢ x ≥ 0", "lean")
-    assert variants("exact h₁", s, style="lean") == ["exact h₀"]
-    assert variants("obtain ⟨h₁, h₂⟩ := h₃", s, style="lean") == []
+    lean = backends.get("lean").binder_words
+    assert variants("exact h₁", s, binders=lean) == ["exact h₀"]
+    assert variants("obtain ⟨h₁, h₂⟩ := h₃", s, binders=lean) == []
 
 
 LEMMAS = frozenset({"Nat.le_refl", "Nat.le_trans", "Rplus_le_compat", "Rplus_lt_compat", "lra", "apply"})

@@ -124,6 +124,11 @@ def test_mutation_operators():
     spec = C.specialise(g)
     assert any(s.conclusion == "3 + y = 9" and not any("h0" in h.names for h in s.hyps) for s in spec)
     assert [h.type for h in C.weaken(g)[0].hyps] == ["R", "x = 3", "0 <= y", "y + 1 = 7"]
+    # the order symbols are the backend's (Lean writes ≤), passed through mutations
+    lean = backends.get("lean").order_symbols
+    assert [h.type for h in C.weaken(g, lean)[0].hyps] == ["R", "x = 3", "0 ≤ y", "y + 1 = 7"]
+    [w] = C.mutations([("valid/p", g)], ["weaken"], 1, seed=1, order=lean)
+    assert w.goal.hyps[2].type == "0 ≤ y"
     assert C.goal_key(g.text()) == C.goal_key(g.text().replace(" ", "  "))
     ms = C.mutations([("valid/p", g)], ["drop_hyp", "weaken"], 3, seed=1)
     assert len(ms) == 3 and {m.operator for m in ms} == {"drop_hyp", "weaken"}

@@ -76,7 +76,8 @@ class SelfPlaySteps:
                     roots.append((key, goal))
             for row in self.db.conjectures(status="proved"):
                 roots.append((row["key"], parse_goals_text(row["goal"], style)[0]))
-            cands += C.mutations(roots, sp.operators, sp.mutations_per_round, self.cfg.seed + r)
+            cands += C.mutations(roots, sp.operators, sp.mutations_per_round, self.cfg.seed + r,
+                                 order=backend.order_symbols)
             written = {}
             if self.writes_statements:
                 more, written = self.written_candidates(r, model, [x for x in roots if x[0] in pool_keys])

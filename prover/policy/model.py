@@ -73,9 +73,12 @@ class ModelPolicy:
     name = "model"
 
     def __init__(self, tm: TacticModel, cfg: DecodeConfig | None = None, device: str | None = None,
-                 cast: bool = True, sources: Sequence = (), style: str = "coq", names: frozenset | None = None):
+                 cast: bool = True, sources: Sequence = (), style: str = "coq", names: frozenset | None = None,
+                 binders: str | None = None):
         import torch
+        from prover.backends import Backend
         self.tm, self.cfg, self.style = tm, cfg or DecodeConfig(), style
+        self.binders = binders or Backend.binder_words  # the backend's (prover.policy.repair)
         self.names = names  # the identifiers of the model's training tactics (prover.policy.repair)
         if self.cfg.mode not in ("beam", "sample"):
             raise ValueError(f"unknown decoding mode {self.cfg.mode!r} (expected beam or sample)")
@@ -207,7 +210,7 @@ class ModelPolicy:
         out: list[Candidate] = []
         for c in cands:
             out.append(c)
-            for v in variants(c.tactic, goals, self.cfg.repair, self.style, self.names):
+            for v in variants(c.tactic, goals, self.cfg.repair, self.binders, self.names):
                 if v not in seen:
                     seen.add(v)
                     out.append(Candidate(v, c.logprob))
@@ -360,5 +363,6 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
                        fixed_weight=fixed_weight, repair=repair, novel=novel)
-    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=backends.get(backend).goal_style,
-                       names=load_names(model_dir) if repair else None)
+    b = backends.get(backend)
+    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=b.goal_style,
+                       names=load_names(model_dir) if repair else None, binders=b.binder_words)

@@ -38,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from prover.backends import Backend
 from prover.env import Goal
 from prover.policy.retrieval import FACT
 
@@ -46,12 +47,6 @@ CLOSE = 0.7           # difflib ratio a lemma name must reach to replace an inve
 _NAME = re.compile(r"(?<![\w'.])([^\W\d][\w']*(?:\.[^\W\d][\w']*)*)(?![\w'])")
 _LOCAL = re.compile(r"^(?:H[\w']*|IH[\w']*|h[0-9₀-₉']*)$")
 _LEMMA = re.compile(r"^(?=.{4})[^\W\d][\w'.]*[_.][\w'.]*$")
-_BINDS = {  # words after which a tactic may name a hypothesis it introduces, per goal style
-    "coq": re.compile(r"\b(?:intros?|as|eqn|into|fun|forall|assert|pose|set|remember|enough|cut|rename|"
-                      r"let|fix|cofix|match)\b"),
-    "lean": re.compile(r"\b(?:intros?|rintro|as|fun|forall|have|obtain|rcases|cases'?|induction'?|with|"
-                       r"set|let|match|generalize|by_contra|by_cases|rename_i|next|case)\b|[∀λ⟨]"),
-}
 _FACT = re.compile(FACT.pattern + r"|->|→")  # an implication counts as a fact here
 _SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
@@ -82,10 +77,11 @@ def _lemmas(names: frozenset[str]) -> tuple[str, ...]:
 
 
 # ---- invented names and their replacements -------------------------------------------------
-def invented(tactic: str, goals: tuple[Goal, ...], style: str = "coq",
+def invented(tactic: str, goals: tuple[Goal, ...], binders: str = Backend.binder_words,
              names: frozenset[str] | None = None) -> list[str]:
     """The names ``tactic`` uses that do not exist (see the module docstring), in order of first
-    use; [] when there are none or when the tactic may bind names itself."""
+    use; [] when there are none or when the tactic may bind names itself (after one of
+    ``binders``, the backend's ``binder_words``)."""
     known = {n for g in goals for h in g.hyps for n in h.names}
     text = {w for g in goals for w in _NAME.findall(g.text())}
 
@@ -97,7 +93,7 @@ def invented(tactic: str, goals: tuple[Goal, ...], style: str = "coq",
         return names is not None and _LEMMA.match(w) is not None and w not in names and w not in text
 
     out = [w for w in dict.fromkeys(_NAME.findall(tactic)) if made_up(w)]
-    if out and _BINDS.get(style, _BINDS["lean"]).search(tactic):
+    if out and re.search(binders, tactic):
         return []
     return out
 
@@ -113,13 +109,13 @@ def _index(name: str) -> int | None:
     return int(digits) if digits else 0
 
 
-def variants(tactic: str, goals: tuple[Goal, ...], limit: int = 2, style: str = "coq",
+def variants(tactic: str, goals: tuple[Goal, ...], limit: int = 2, binders: str = Backend.binder_words,
              names: frozenset[str] | None = None) -> list[str]:
     """``tactic`` with its invented names replaced by existing ones (see the module
     docstring); [] when nothing is invented or nothing can replace it."""
     if not goals:
         return []
-    made_up = invented(tactic, goals, style, names)
+    made_up = invented(tactic, goals, binders, names)
     if not made_up or len(made_up) > 3:
         return []
     used = set(_NAME.findall(tactic))

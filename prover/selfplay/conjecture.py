@@ -38,7 +38,6 @@ from prover.env import Goal, parse_goals_text
 SPLIT = "conj"
 OPERATORS = ("stuck", "drop_hyp", "perturb_const", "specialise", "weaken", "written")
 _NUM = re.compile(r"(?<![\w.'])(\d+)(?![\w.'])")
-_STRICT = {"coq": ("<", "<="), "lean": ("<", "≤")}
 
 
 @dataclass
@@ -165,8 +164,10 @@ def _subst(text: str, name: str, value: str) -> str:
     return re.sub(rf"(?<![\w']){re.escape(name)}(?![\w'])", value, text)
 
 
-def weaken(goal: Goal) -> list[Goal]:
-    strict, loose = _STRICT.get(goal.style, _STRICT["coq"])
+def weaken(goal: Goal, order: tuple[str, str] = ("<", "<=")) -> list[Goal]:
+    """A strict inequality among the hypotheses made non-strict, one hypothesis at a time;
+    ``order``: the backend's strict and non-strict symbols (``Backend.order_symbols``)."""
+    strict, loose = order
     out = []
     pattern = re.compile(rf"(?<![<=>-]){re.escape(strict)}(?![=>-])")
     for i, h in enumerate(goal.hyps):
@@ -180,15 +181,18 @@ def weaken(goal: Goal) -> list[Goal]:
 MUTATIONS = {"drop_hyp": drop_hyp, "perturb_const": perturb_const, "specialise": specialise, "weaken": weaken}
 
 
-def mutations(roots: list[tuple[str, Goal]], operators, limit: int, seed: int) -> list[Candidate]:
+def mutations(roots: list[tuple[str, Goal]], operators, limit: int, seed: int,
+              order: tuple[str, str] = ("<", "<=")) -> list[Candidate]:
     """Up to ``limit`` mutations of the ``(parent, root goal)`` pairs, by the named
-    ``operators``, sampled evenly across operators (seeded)."""
+    ``operators``, sampled evenly across operators (seeded); ``order``: the backend's order
+    symbols, for ``weaken``."""
     rng = random.Random(seed)
     by_op: dict[str, list[Candidate]] = {}
     for parent, goal in roots:
         for op in operators:
             if op in MUTATIONS:
-                by_op.setdefault(op, []).extend(Candidate(parent, op, g) for g in MUTATIONS[op](goal))
+                made = weaken(goal, order) if op == "weaken" else MUTATIONS[op](goal)
+                by_op.setdefault(op, []).extend(Candidate(parent, op, g) for g in made)
     for cands in by_op.values():
         rng.shuffle(cands)
     out: list[Candidate] = []
