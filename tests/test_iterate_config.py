@@ -16,7 +16,11 @@ CONFIGS = Path(__file__).resolve().parent.parent / "data" / "configs"
 @pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.json") if not p.stem.startswith("model")))
 def test_presets_load(name):
     cfg = IterateConfig.load(CONFIGS / f"{name}.json")
-    assert cfg.rounds >= 1 and cfg.eval_split not in [p.get("split") for p in cfg.pool]
+    assert cfg.rounds >= 1
+    if cfg.transductive:  # its pool is its target, and it has no evaluation split
+        assert cfg.name.endswith("-transductive") and cfg.pool == [{"split": cfg.target}]
+    else:
+        assert cfg.eval_split not in [p.get("split") for p in cfg.pool]
 
 
 def test_lean_preset_needs_no_coq_corpus():

@@ -13,7 +13,8 @@ def cmd_iterate(args) -> int:
     from prover.loop.iterate import Experiment
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
-                                 workers=args.workers, engine=apply_engine(args, default=None))
+                                 workers=args.workers, engine=apply_engine(args, default=None),
+                                 target=args.target, stop_after_stale=args.stop_after_stale)
         if args.no_selfplay and cfg.selfplay.get("enabled"):
             # the same preset without self-play, in a run directory of its own (same seeds, budgets)
             cfg.selfplay = {**cfg.selfplay, "enabled": False}
@@ -31,8 +32,14 @@ def cmd_iterate(args) -> int:
         raise
     print(f"results in {exp.dir}/ (rounds.csv, progress.png, proofs.db)")
     for r in rows:
-        print(f"round {r['round']}: valid {r['valid_proved']}/{r['pool_size']}, test {r['test_proved']}/"
-              f"{r['test_size']} (menu baseline {r['menu_baseline_test']}), new proofs {r['new_proofs']}")
+        if cfg.transductive:
+            print(f"round {r['round']} (transductive): target {r['valid_proved']}/{r['pool_size']} proved, "
+                  f"new proofs {r['new_proofs']}")
+        else:
+            print(f"round {r['round']}: valid {r['valid_proved']}/{r['pool_size']}, test {r['test_proved']}/"
+                  f"{r['test_size']} (menu baseline {r['menu_baseline_test']}), new proofs {r['new_proofs']}")
+    if cfg.transductive:
+        print(f"every proof as a file `prover check` accepts: prover db proofs {exp.dir / 'proofs.db'}")
     return 0
 
 
@@ -43,6 +50,11 @@ def register(sub) -> None:
     p.add_argument("--backend", default=None, choices=backends.names(), help="default: the config's")
     p.add_argument("--name", default=None, help="experiment name (default: the config's): runs/NAME/")
     p.add_argument("--rounds", type=int, default=None)
+    p.add_argument("--target", default=None, metavar="SPLIT|DIR",
+                   help="iterate on these problems themselves (transductive: a split of the backend's dataset "
+                        "or a directory of problem files; no evaluation split; into runs/NAME-transductive)")
+    p.add_argument("--stop-after-stale", type=int, default=None, metavar="N",
+                   help="stop after N rounds in a row that prove nothing new")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     engine_args(p)

@@ -83,7 +83,7 @@ async def run_page(datasette, request):
         body.append(f"<img alt='proof rate per round' src='data:image/png;base64,"
                     f"{base64.b64encode(png.read_bytes()).decode()}'>")
     if rounds:
-        cols = [c for c in ("round", "valid_proved", "pool_size", "test_proved", "test_size", "menu_baseline_test",
+        cols = [c for c in ("round", "mode", "valid_proved", "pool_size", "test_proved", "test_size", "menu_baseline_test",
                             "new_proofs", "training_pairs", "train_seconds", "search_seconds",
                             "expansions_per_second") if c in rounds[0]]
         body.append("<h2>Rounds</h2>" + _table(rounds, cols))

@@ -19,6 +19,9 @@ from prover.search import SearchConfig
 from prover.search.best_first import EXPANSIONS
 
 
+TRANSDUCTIVE = "-transductive"  # the run directory's suffix of a run on its own target problems
+
+
 class ConfigError(ValueError):
     pass
 
@@ -73,6 +76,16 @@ class IterateConfig:
     ranker: str | None = None                          # candidate order: null/"fixed", "random", or "learned"
                                                        # (retrained every round on the training trees)
     seed: int = 0
+    # transductive: iterate on the problems a user wants proved (a split of the backend's
+    # dataset, or a directory of problem files): they are the pool, there is no evaluation
+    # split, and the run is named NAME-transductive so it never mixes with an inductive run
+    target: str | None = None
+    stop_after_stale: int = 0                          # stop after this many rounds in a row proving
+                                                       # nothing new (0: run every round)
+
+    @property
+    def transductive(self) -> bool:
+        return self.target is not None
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> "IterateConfig":
@@ -126,6 +139,14 @@ class IterateConfig:
             SearchConfig(**{k: v for k, v in cfg.search.items() if k != "max_expansions"})
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: search: {e}") from None
+        if cfg.stop_after_stale < 0:
+            raise ConfigError(f"{path}: stop_after_stale must be 0 (off) or a number of rounds, not {cfg.stop_after_stale}")
+        if cfg.transductive:
+            target = Path(cfg.target)
+            cfg.pool = [{"problems": str(target)}] if target.is_dir() else [{"split": cfg.target}]
+            if not cfg.name.endswith(TRANSDUCTIVE):
+                cfg.name += TRANSDUCTIVE
+            return cfg
         for p in cfg.pool:
             if p.get("split") == cfg.eval_split and not p.get("problems") and not cfg.eval_problems:
                 raise ConfigError(f"{path}: the training pool may not include the evaluation split {cfg.eval_split!r}")

@@ -122,6 +122,8 @@ class Experiment(LearnerSteps, SelfPlaySteps):
 
     # -- problems -----------------------------------------------------------------------
     def load_sets(self):
+        """The pool and the evaluation problems; a transductive run's pool is its target, and it
+        has no evaluation problems (a malformed target file is skipped with one line)."""
         c = self.cfg
         pool = []
         for spec in c.pool:
@@ -132,6 +134,11 @@ class Experiment(LearnerSteps, SelfPlaySteps):
             pool += ps[:spec["limit"]] if spec.get("limit") else ps
         if c.pool_limit:
             pool = pool[:c.pool_limit]
+        if c.transductive:
+            if not pool:
+                raise ConfigError(f"target {c.target}: no problem to prove (neither a split of {c.backend}'s "
+                                  f"dataset nor a directory of problem files with one that parses)")
+            return pool, []
         evalp = load_problems(c.backend, c.eval_problems, split=c.eval_split,
                               on_error=lambda p, m: self.log(f"skipped: {m}"))
         if c.eval_names:
@@ -224,8 +231,11 @@ class Experiment(LearnerSteps, SelfPlaySteps):
                               f"bootstrap_menu_expansions > 0 (seed proofs from the menu)")
         pool, evalp = self.load_sets()
         pool_keys, eval_keys = {p.key for p in pool}, {p.key for p in evalp}
-        self.log(f"{len(pool)} pool problems, {len(evalp)} evaluation problems, {c.rounds} rounds")
-        if not self.done("baseline"):
+        if c.transductive:
+            self.log(f"transductive: {len(pool)} target problems ({c.target}), at most {c.rounds} rounds")
+        else:
+            self.log(f"{len(pool)} pool problems, {len(evalp)} evaluation problems, {c.rounds} rounds")
+        if evalp and not self.done("baseline"):
             s = self.search(evalp, "menu-baseline", 0, PolicySpec.named("menu"), expansions=c.eval_expansions,
                             desc="menu baseline (eval)")
             self.mark("baseline", {"seconds": s.seconds})
@@ -265,13 +275,14 @@ class Experiment(LearnerSteps, SelfPlaySteps):
                                            **report(budgets, hist)})
             if self.selfplay.enabled and self.selfplay.conjectures and not self.done(f"r{r}.conjecture"):
                 self.mark(f"r{r}.conjecture", self.conjecture_step(r, model, pool, evalp))
-            if not self.done(f"r{r}.eval"):
+            if evalp and not self.done(f"r{r}.eval"):
                 s = self.search(evalp, "eval", r, self.model_policy(model, eval_keys), expansions=c.eval_expansions,
                                 desc=f"round {r} eval")
                 self.mark(f"r{r}.eval", {"seconds": s.seconds})
             sinfo = self.done(f"r{r}.search")
             row = {
                 "round": r,
+                "mode": "transductive" if c.transductive else "inductive",
                 # as of this round (a resumed run recomputes the rows of finished rounds)
                 "valid_proved": len(self.db.accepted_problems(max_round=r) & pool_keys),
                 "pool_size": len(pool),
@@ -293,8 +304,15 @@ class Experiment(LearnerSteps, SelfPlaySteps):
             self.db.record_round(self.run_id, r, row)
             rows.append(row)
             self.write_outputs(self.all_rows(), baseline)
-            self.log(f"round {r}: pool proved {row['valid_proved']}/{len(pool)} (+{row['new_proofs']}), "
-                     f"test proved {row['test_proved']}/{len(evalp)} (menu baseline {baseline})")
+            if c.transductive:
+                self.log(f"round {r}: target proved {row['valid_proved']}/{len(pool)} (+{row['new_proofs']})")
+            else:
+                self.log(f"round {r}: pool proved {row['valid_proved']}/{len(pool)} (+{row['new_proofs']}), "
+                         f"test proved {row['test_proved']}/{len(evalp)} (menu baseline {baseline})")
+            stale = [x["new_proofs"] for x in self.all_rows()][-c.stop_after_stale:] if c.stop_after_stale else []
+            if len(stale) == c.stop_after_stale and stale and not any(stale):
+                self.log(f"stopped after round {r}: {c.stop_after_stale} round(s) in a row proved nothing new")
+                break
         self.db.finish_run(self.run_id)
         return rows
 

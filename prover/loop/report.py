@@ -23,7 +23,10 @@ ROUND_FIELDS = ["round", "valid_proved", "pool_size", "test_proved", "test_size"
                 "new_pairs", "new_pairs_proof", "new_pairs_hindsight", "new_pairs_conjecture",
                 # the candidate budget: mean prover tries per evaluated problem; the learned ranker's
                 # held-out recall of a proof-path candidate in its top N (N: search.tries, else 8)
-                "tries_per_problem", "ranker_recall"]
+                "tries_per_problem", "ranker_recall",
+                # inductive (train on the pool, evaluate on the evaluation split) or transductive
+                # (iterate on the target problems themselves: valid_proved is the target proved)
+                "mode"]
 
 
 def write_rounds_csv(rows: list[dict], path: Path) -> None:
@@ -50,12 +53,14 @@ def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):
     import matplotlib.pyplot as plt
     rounds = [r["round"] for r in rows]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
+    transductive = rows[-1].get("mode") == "transductive"
     ax.plot(rounds, [100 * r["valid_proved"] / max(1, r["pool_size"]) for r in rows], "o-",
-            label="valid (training pool, cumulative)")
-    ax.plot(rounds, [100 * r["test_proved"] / max(1, r["test_size"]) for r in rows], "s-",
-            label="test (model of the round)")
-    ax.axhline(100 * baseline / max(1, rows[0]["test_size"]), color="gray", ls="--",
-               label=f"menu baseline, test ({baseline}/{rows[0]['test_size']})")
+            label="target (transductive, cumulative)" if transductive else "valid (training pool, cumulative)")
+    if rows[0]["test_size"]:  # a transductive run has no evaluation split
+        ax.plot(rounds, [100 * r["test_proved"] / max(1, r["test_size"]) for r in rows], "s-",
+                label="test (model of the round)")
+        ax.axhline(100 * baseline / max(1, rows[0]["test_size"]), color="gray", ls="--",
+                   label=f"menu baseline, test ({baseline}/{rows[0]['test_size']})")
     ax.set_xlabel("round")
     ax.set_ylabel("proof rate (%)")
     ax.set_xticks(rounds)
