@@ -57,13 +57,37 @@ def _proofs(db) -> dict[str, list[dict]]:
 
 
 @pytest.mark.slow
-def test_round_one_proves_from_the_targets_own_trees(tmp_path, coq_available, capsys):
+def test_round_one_proves_from_the_targets_own_trees(tmp_path, coq_available, capsys, monkeypatch):
+    """...and a run killed in round 1's search (before its attempt is recorded) resumes and
+    loses nothing."""
     target = _target(tmp_path)
     cfg = IterateConfig.load(_config(tmp_path, target))
     assert cfg.transductive and cfg.name == "mine-transductive" and cfg.pool == [{"problems": str(target)}]
+    real, killed = ProofDB.record_attempt, []
+
+    def killed_in_round_one(self, result, run_id, round, *rest, **kw):
+        if round == 1 and not killed:
+            killed.append(result.problem)
+            raise KeyboardInterrupt  # the process dies here: this attempt is never recorded
+        return real(self, result, run_id, round, *rest, **kw)
+
+    monkeypatch.setattr(ProofDB, "record_attempt", killed_in_round_one)
     exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
     try:
+        with pytest.raises(KeyboardInterrupt):
+            exp.run()
+        before = [(a["id"], a["problem"], a["round"], a["policy"]) for a in exp.db.attempts_of()]
+        proofs_before = [(r["id"], r["proof"]) for r in exp.db.proofs()]
+    finally:
+        exp.close()
+    assert killed and [b[2] for b in before] == [0, 0]  # round 0's two attempts, none of round 1
+    monkeypatch.undo()
+    exp = Experiment(IterateConfig.load(_config(tmp_path, target)), root=tmp_path / "runs", progress=False)
+    try:
         rows = exp.run()
+        after = [(a["id"], a["problem"], a["round"], a["policy"]) for a in exp.db.attempts_of()]
+        assert after[:len(before)] == before and len(set(a[1:] for a in after)) == len(after)  # nothing lost or twice
+        assert [(r["id"], r["proof"]) for r in exp.db.proofs()][:len(proofs_before)] == proofs_before
         assert [(r["round"], r["mode"], r["valid_proved"], r["pool_size"]) for r in rows] == \
             [(0, "transductive", 1, 2), (1, "transductive", 2, 2)]
         proofs = _proofs(exp.db)
