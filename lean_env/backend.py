@@ -20,6 +20,7 @@ class LeanBackend(Backend):
     menu = MENU
     expensive = ("nlinarith", "polyrith", "aesop", "decide")
     goal_style = "lean"
+    hyp_layout = "space"  # `x y : T`, `n : T := v`
     binder_words = (r"\b(?:intros?|rintro|as|fun|forall|have|obtain|rcases|cases'?|induction'?|with|"
                     r"set|let|match|generalize|by_contra|by_cases|rename_i|next|case)\b|[∀λ⟨]")
     order_symbols = ("<", "≤")

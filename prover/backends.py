@@ -32,7 +32,7 @@ import importlib
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from prover.env import Environment, Goal
+    import prover  # prover.env's types, named by their path (prover.env imports this module)
     from prover.problems import Problem
 
 # name -> "module:attribute" of the backend object. One line per backend.
@@ -61,7 +61,8 @@ class Backend(abc.ABC):
     expensive: tuple[str, ...] = ()    # words of its costly decision procedures (prover.search.cost)
     trace_options: tuple[str, ...] = ()  # the options its tracer (``trace``) takes
     auto_trace: bool = False           # ``prover iterate`` traces the corpus itself when missing
-    goal_style: str = "coq"            # the layout of its goals' hypotheses (prover.env.HYP_LAYOUTS)
+    goal_style: str = "coq"            # its goals' style name (prover.env.Goal.style)
+    hyp_layout: str = "comma"          # how its goals print hypotheses: "comma" or "space" (prover.env.LAYOUTS)
     # words after which a tactic may name a hypothesis it introduces (a regex; prover.policy.repair
     # then leaves its unknown names alone); these few bind names in most tactic languages
     binder_words: str = r"\b(?:intros?|as|fun|forall|let|match|set|with|assert|pose|have|obtain)\b"
@@ -76,7 +77,7 @@ class Backend(abc.ABC):
         """Raise EnvError (one line: what to install) when the proof assistant cannot run."""
 
     @abc.abstractmethod
-    def make_env(self, **kw) -> "Environment":
+    def make_env(self, **kw) -> "prover.env.Environment":
         """A new environment (one prover process); ``timeout`` is its default per tactic."""
 
     # -- problems ------------------------------------------------------------------------
@@ -127,7 +128,7 @@ class Backend(abc.ABC):
         backend has no combinators (its macro source then offers nothing)."""
         return None
 
-    def templates(self, goal: "Goal") -> list[str]:
+    def templates(self, goal: "prover.env.Goal") -> list[str]:
         """Tactics naming ``goal``'s own hypotheses and variables (``templates.py``; none
         without it)."""
         try:
@@ -136,14 +137,14 @@ class Backend(abc.ABC):
             return []
         return make(goal)
 
-    def statement(self, goal: "Goal", name: str) -> str | None:
+    def statement(self, goal: "prover.env.Goal", name: str) -> str | None:
         """A closed theorem statement named ``name`` whose proof starts in exactly ``goal``
         (its hypotheses as binders), to be placed after a problem's header: how a subgoal of
         a search tree becomes a standalone lemma or a conjecture. None when this backend
         cannot state that goal (it is then skipped)."""
         return None
 
-    def binders(self, goal: "Goal", name_ok) -> list[str] | None:
+    def binders(self, goal: "prover.env.Goal", name_ok) -> list[str] | None:
         """``(a b : T)`` for each hypothesis line of ``goal``, or None when one cannot be a
         binder: let-bound, spread over lines, or a name ``name_ok`` refuses."""
         out = []
@@ -158,7 +159,7 @@ class Backend(abc.ABC):
         """Trace this backend's library into a corpus at ``out`` (``prover.corpus`` format).
         Returns ``{"ok": bool, "brief": dict, "summary": dict}``; raises EnvError when the
         tracer cannot run here and ValueError for an option it does not take."""
-        from prover.env import EnvError
+        from prover.errors import EnvError
         raise EnvError(f"the {self.name} backend has no tracer")
 
     def __repr__(self) -> str:
@@ -190,7 +191,7 @@ def get(backend: "str | Backend") -> Backend:
 
 def check_available(backend: str) -> None:
     """Raise EnvError with one line saying what to install when ``backend`` cannot run here."""
-    from prover.env import EnvError
+    from prover.errors import EnvError
     try:
         b = get(backend)
     except UnknownBackend as e:
@@ -198,7 +199,7 @@ def check_available(backend: str) -> None:
     b.check_available()
 
 
-def make_env(backend: str, **kw) -> "Environment":
+def make_env(backend: str, **kw) -> "prover.env.Environment":
     return get(backend).make_env(**kw)
 
 
@@ -207,3 +208,11 @@ def load_problems(backend: str, directory=None, split: str | None = None, limit:
     """Problems of ``backend`` from ``directory`` (default: its miniF2F copy); ``on_error(path,
     message)`` is called for each malformed file (default: raise ProblemError)."""
     return get(backend).load_problems(directory, split=split, limit=limit, on_error=on_error)
+
+
+def by_style(style: str) -> Backend | None:
+    """The registered backend whose goals have ``style`` (``goal_style``), or None: the one
+    named so first, then every registered one (each is loaded on first use)."""
+    if style in REGISTRY and get(style).goal_style == style:
+        return get(style)
+    return next((get(n) for n in names() if get(n).goal_style == style), None)

@@ -20,11 +20,13 @@ import abc
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Callable, Union
+
+from prover import backends
+from prover.errors import EnvError  # the protocol's error (defined where backends can import it)
 
 
-class EnvError(RuntimeError):
-    """The backend cannot continue (proof assistant missing, problem does not elaborate...)."""
+__all__ = ["EnvError", "Hyp", "LAYOUTS", "layout", "Goal", "goals_text", "parse_goals_text", "state_id", "renaming_key", "State", "NewState", "ProofFinished", "TacticError", "TacticTimeout", "Outcome", "Environment"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,10 @@ class Hyp:
     type: str
     body: str | None = None
 
-    def text(self, style: str = "coq") -> str:
-        """Coq's layout ``x, y : T`` / ``n := v : T``, or Lean's ``x y : T`` / ``n : T := v``."""
-        return HYP_LAYOUTS[style](self)
+    def text(self, style: str = backends.DEFAULT) -> str:
+        """The line in the layout of ``style``'s backend: ``x, y : T`` / ``n := v : T`` (comma,
+        Coq's) or ``x y : T`` / ``n : T := v`` (space, Lean's)."""
+        return layout(style)(self)
 
 
 def _comma_layout(h: Hyp) -> str:
@@ -50,12 +53,20 @@ def _space_layout(h: Hyp) -> str:
     return line if h.body is None else f"{line} := {h.body}"
 
 
-# The hypothesis layouts of the protocol's goal text, named after the proof assistant that
-# prints them; a backend picks one by its ``goal_style``. This table stays here, not in the
-# backends: the goal text is what the database, the corpus and the model share, and rendering
-# a goal must not depend on which backend packages happen to be imported (a goal read back
-# from a database is rendered without its backend). A new layout is a change of the protocol.
-HYP_LAYOUTS = {"coq": _comma_layout, "lean": _space_layout}
+# The hypothesis layouts goal text may use; a backend names its own (``Backend.hyp_layout``).
+LAYOUTS: dict[str, Callable[[Hyp], str]] = {"comma": _comma_layout, "space": _space_layout}
+_BY_STYLE: dict[str, Callable[[Hyp], str]] = {}
+
+
+def layout(style: str) -> Callable[[Hyp], str]:
+    """The hypothesis layout of goals of ``style`` (a backend's ``goal_style``), as that backend
+    names it (loaded on demand, so rendering never depends on what was imported before); a
+    style no registered backend has gets the comma layout."""
+    f = _BY_STYLE.get(style)
+    if f is None:
+        b = backends.by_style(style)
+        f = _BY_STYLE[style] = LAYOUTS[b.hyp_layout] if b is not None else _comma_layout
+    return f
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class Goal:
     hyps: tuple[Hyp, ...]
     conclusion: str
     case: str | None = None
-    style: str = "coq"
+    style: str = backends.DEFAULT
 
     def text(self) -> str:
         lines = [f"case {self.case}"] if self.case else []
@@ -85,7 +96,7 @@ def goals_text(goals: tuple[Goal, ...] | list[Goal]) -> str:
     return "\n\n".join(g.text() for g in goals)
 
 
-def parse_goals_text(text: str, style: str = "coq") -> tuple[Goal, ...]:
+def parse_goals_text(text: str, style: str = backends.DEFAULT) -> tuple[Goal, ...]:
     """The inverse of :func:`goals_text` (what the database and the corpus store): goals
     separated by a blank line, each ``[case TAG]``, hypothesis lines, ``⊢ conclusion``.
     A hypothesis line that does not parse (a continuation of a long one) is appended to the
@@ -121,7 +132,7 @@ def _parse_hyp(line: str, style: str) -> Hyp | None:
     if not line or line[0].isspace() or " : " not in line:
         return None
     head, rest = line.split(" : ", 1)
-    if HYP_LAYOUTS.get(style) is _space_layout:
+    if layout(style) is _space_layout:
         names = tuple(head.split())
         if " := " in rest:
             rest, body = rest.split(" := ", 1)
