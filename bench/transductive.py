@@ -141,7 +141,7 @@ def search_arm(args, cfg, budget_cpu: float, timings: dict) -> list[dict]:
                 timings[key] = meter.seconds
                 save(args, timings)
             spent += timings[key]
-            out.append({"round": r, "proved": len(db.accepted_problems() & {p.key for p in problems}),
+            out.append({"round": r, "proved": len(db.accepted_problems(max_round=r) & {p.key for p in problems}),
                         "cpu": spent, "expansions": expansions})
             r += 1
     return out
@@ -161,8 +161,10 @@ def report(args, loop: list[dict], search: list[dict], size: int) -> None:
     for i in range(max(len(loop), len(search))):
         a = loop[i] if i < len(loop) else {}
         b = search[i] if i < len(search) else {}
-        lines.append(f"| {i} | {a.get('proved', '')} | {a.get('cpu', 0):.0f} | {b.get('proved', '')} | "
-                     f"{b.get('cpu', 0):.0f} | {b.get('expansions', '')} |")
+        cpu_a = f"{a['cpu']:.0f}" if a else ""
+        cpu_b = f"{b['cpu']:.0f}" if b else ""
+        lines.append(f"| {i} | {a.get('proved', '')} | {cpu_a} | {b.get('proved', '')} | {cpu_b} | "
+                     f"{b.get('expansions', '')} |")
     (out / "transductive.md").write_text("\n".join(lines) + "\n")
     import matplotlib
     matplotlib.use("Agg")
