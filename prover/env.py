@@ -84,7 +84,8 @@ class Goal:
 
     def text(self) -> str:
         lines = [f"case {self.case}"] if self.case else []
-        lines.extend(h.text(self.style) for h in self.hyps)
+        line = layout(self.style)  # once per goal: goal text is rendered in the search's inner loop
+        lines.extend(line(h) for h in self.hyps)
         lines.append("⊢ " + self.conclusion)
         return "\n".join(lines)
 
