@@ -110,21 +110,26 @@ def loop_arm(args, cfg, timings: dict) -> list[dict]:
     return out
 
 
-def search_arm(args, cfg, budget_cpu: float, timings: dict) -> list[dict]:
-    """Plain search of the unsolved target problems, budgets growing, until ``budget_cpu``."""
+def target_problems(cfg) -> list:
+    """The target's problems, as the loop loads them (a malformed file: one line, skipped)."""
     from prover.backends import load_problems
+    return [p for spec in cfg.pool
+            for p in load_problems(cfg.backend, spec.get("problems"), split=spec.get("split"),
+                                   on_error=lambda path, m: print(f"skipped: {m}", file=sys.stderr))]
+
+
+def search_arm(args, cfg, problems: list, budget_cpu: float, timings: dict) -> list[dict]:
+    """Plain search of the unsolved target problems, budgets growing, until ``budget_cpu``."""
     from prover.db import ProofDB
+    from prover.loop.selection import BudgetPolicy
     from prover.policy import PolicySpec
     from prover.search import SearchConfig
     from prover.search.runner import run_search
-    problems = []
-    for spec in cfg.pool:
-        problems += load_problems(cfg.backend, spec.get("problems"), split=spec.get("split"),
-                                  on_error=lambda p, m: print(f"skipped: {m}", file=sys.stderr))
     sources = [s for s in cfg.decode.get("sources", ["menu", "templates"]) if s not in LEARNING_SOURCES]
     policy = PolicySpec(sources=tuple(sources))
-    base, growth = int(cfg.budget.get("base", 8)), float(cfg.budget.get("growth", 2.0))
-    search = {k: v for k, v in cfg.search.items() if k != "max_expansions"}
+    budget = BudgetPolicy(**cfg.budget)  # the preset's budgets, with the loop's defaults
+    base, growth = budget.base, budget.growth
+    search = dict(cfg.search)
     out, spent, r = [], 0.0, 0
     with ProofDB(Path(args.out) / "search.db") as db:
         while spent < budget_cpu:
@@ -199,11 +204,9 @@ def main() -> int:
     path = Path(args.out) / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
     loop = loop_arm(args, cfg, timings)
-    search = search_arm(args, cfg, loop[-1]["cpu"] if loop else 0.0, timings)
-    from prover.backends import load_problems
-    size = sum(len(load_problems(cfg.backend, s.get("problems"), split=s.get("split"), on_error=lambda p, m: None))
-               for s in cfg.pool)
-    report(args, loop, search, size)
+    problems = target_problems(cfg)
+    search = search_arm(args, cfg, problems, loop[-1]["cpu"] if loop else 0.0, timings)
+    report(args, loop, search, len(problems))
     return 0
 
 

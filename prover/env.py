@@ -26,7 +26,9 @@ from prover import backends
 from prover.errors import EnvError  # the protocol's error (defined where backends can import it)
 
 
-__all__ = ["EnvError", "Hyp", "LAYOUTS", "layout", "Goal", "goals_text", "parse_goals_text", "state_id", "renaming_key", "State", "NewState", "ProofFinished", "TacticError", "TacticTimeout", "Outcome", "Environment"]
+__all__ = ["EnvError", "Hyp", "LAYOUTS", "layout", "Goal", "goals_text", "parse_goals_text", "state_id",
+           "renaming_key", "State", "NewState", "ProofFinished", "TacticError", "TacticTimeout", "Outcome",
+           "Environment"]
 
 
 @dataclass(frozen=True)

@@ -320,10 +320,6 @@ class ProofDB:
         """Store failure rows, keeping per key the stronger failure (the rule is
         ``prover.search.failure_cache.stronger``, written once); inside a write transaction."""
         from prover.search.failure_cache import Failure, stronger
-
-        def failure(r):
-            return Failure(r["kind"], float(r["limit_s"]), r.get("message") or "", float(r.get("seconds") or 0))
-
         keys = sorted({r["key"] for r in rows})
         kept: dict[str, dict] = {}
         for i in range(0, len(keys), 500):
@@ -335,7 +331,7 @@ class ProofDB:
         changed = {}
         for r in rows:
             old = kept.get(r["key"])
-            if stronger(failure(r), failure(old) if old else None):
+            if stronger(Failure.from_row(r), Failure.from_row(old) if old else None):
                 kept[r["key"]] = changed[r["key"]] = r
         self.db.conn.executemany("INSERT OR REPLACE INTO failures (key, kind, limit_s, message, seconds) "
                                  "VALUES (:key, :kind, :limit_s, :message, :seconds)", list(changed.values()))

@@ -136,7 +136,7 @@ class IterateConfig:
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: selfplay: {e}") from None
         try:
-            SearchConfig(**{k: v for k, v in cfg.search.items() if k != "max_expansions"})
+            SearchConfig(**cfg.search)  # (max_expansions was refused above)
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: search: {e}") from None
         if cfg.stop_after_stale < 0:

@@ -50,6 +50,11 @@ class Failure:
     message: str = ""
     seconds: float = 0.0  # what the try cost: what a hit saves
 
+    @classmethod
+    def from_row(cls, r: dict) -> "Failure":
+        """A row of the database's ``failures`` table (or a search's new failures)."""
+        return cls(r["kind"], float(r["limit_s"]), r.get("message") or "", float(r.get("seconds") or 0))
+
 
 def stronger(new: Failure, old: Failure | None) -> bool:
     """Whether ``new`` replaces ``old`` for the same key: the one rule of what is kept, for the
@@ -87,7 +92,7 @@ class FailureCache:
     def from_rows(cls, rows) -> "FailureCache":
         c = cls()
         for r in rows:
-            c.add(r["key"], Failure(r["kind"], float(r["limit_s"]), r.get("message") or "", float(r.get("seconds") or 0)))
+            c.add(r["key"], Failure.from_row(r))
         return c
 
 
