@@ -59,7 +59,8 @@ class ModelConfig:
     vocab_size: int = 4096         # BPE target size (a small corpus may give fewer)
     dropout: float = 0.0
     tokenizer_examples: int = 200_000  # examples read to train the tokenizer
-    checkpoint: str | None = None  # HF model name or path: load it instead of building from scratch
+    checkpoint: str | None = None  # a Hugging Face causal LM directory (or hub name) to start from instead of
+                                   # building one; its architecture, tokenizer and context are the checkpoint's
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -146,13 +147,15 @@ class TacticModel:
     model: object
     tokenizer: object
     config: ModelConfig
+    added: tuple[int, ...] = ()  # ids of the tokens added to a checkpoint's tokenizer (rows nobody trained)
 
     # ---- construction -------------------------------------------------------------
     @classmethod
-    def create(cls, cfg: ModelConfig, examples: Iterable[dict]) -> "TacticModel":
-        """A new model: tokenizer trained on ``examples`` (dicts with goals/tactic), or ``cfg.checkpoint``."""
+    def create(cls, cfg: ModelConfig, examples: Iterable[dict], dtype=None) -> "TacticModel":
+        """A new model: tokenizer trained on ``examples`` (dicts with goals/tactic), or
+        ``cfg.checkpoint`` (loaded in ``dtype``, default its stored one)."""
         if cfg.checkpoint:
-            return cls._from_checkpoint(cfg)
+            return cls._from_checkpoint(cfg, dtype)
 
         def texts():
             for i, ex in enumerate(examples):
@@ -167,13 +170,22 @@ class TacticModel:
         return cls(model, tokenizer, cfg)
 
     @classmethod
-    def _from_checkpoint(cls, cfg: ModelConfig) -> "TacticModel":
+    def _from_checkpoint(cls, cfg: ModelConfig, dtype=None) -> "TacticModel":
+        """A Hugging Face causal LM with its own tokenizer: the pad and eos it lacks and the
+        prompt tags added as special tokens (one token each), their embedding rows (and the
+        rows of a grown table) set to the mean of the trained rows, deterministically, so a
+        run resumed from a LoRA checkpoint rebuilds the same base; the context is the model's."""
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         try:
-            tokenizer = AutoTokenizer.from_pretrained(cfg.checkpoint)
-            model = AutoModelForCausalLM.from_pretrained(cfg.checkpoint)
+            with quiet():
+                tokenizer = AutoTokenizer.from_pretrained(cfg.checkpoint)
+                model = AutoModelForCausalLM.from_pretrained(cfg.checkpoint, **({"dtype": dtype} if dtype else {}))
+            if getattr(tokenizer, "backend_tokenizer", None) is None:
+                raise ModelError("the tokenizer is not a fast (tokenizers) one")
         except Exception as e:
             raise ModelError(f"{cfg.checkpoint}: cannot load checkpoint: {_one_line(e)}") from None
+        before = len(tokenizer)
         added = {}
         if tokenizer.eos_token is None:
             added["eos_token"] = EOS
@@ -184,11 +196,19 @@ class TacticModel:
             added["extra_special_tokens"] = list(missing_tags)
         if added:
             tokenizer.add_special_tokens(added)
-        if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
-            model.resize_token_embeddings(_round_up(len(tokenizer)))
+        new_ids = tuple(range(before, len(tokenizer)))
+        rows = model.get_input_embeddings().weight.shape[0]
+        if len(tokenizer) > rows:
+            model.resize_token_embeddings(_round_up(len(tokenizer)), mean_resizing=False)
+        if new_ids:
+            with torch.no_grad():
+                for layer in {id(m): m for m in (model.get_input_embeddings(), model.get_output_embeddings())
+                              if m is not None}.values():
+                    w = layer.weight
+                    w[before:] = w[:min(before, rows)].float().mean(0).to(w.dtype)
         cls._set_generation_ids(model, tokenizer)
-        cfg.context = min(cfg.context, _context_of(model))
-        return cls(model, tokenizer, cfg)
+        cfg.context = _context_of(model)
+        return cls(model, tokenizer, cfg, added=new_ids)
 
     @staticmethod
     def _set_generation_ids(model, tokenizer) -> None:
@@ -254,6 +274,7 @@ class TacticModel:
 
     # ---- persistence ----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
+        """A model directory (a LoRA-wrapped model writes its adapter only: see :mod:`prover.lora`)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         with quiet():
@@ -268,7 +289,7 @@ def is_model_dir(path: str | Path) -> bool:
     return (p / "config.json").is_file() and any(p.glob("model*.safetensors")) and (p / "tokenizer.json").is_file()
 
 
-def load(path: str | Path) -> TacticModel:
+def load(path: str | Path, dtype=None) -> TacticModel:
     """Load a model directory written by :meth:`TacticModel.save` (or any HF causal LM directory
     whose tokenizer has the prompt tags). Raises :class:`ModelError` naming the path."""
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
@@ -286,7 +307,7 @@ def load(path: str | Path) -> TacticModel:
             cfg = ModelConfig.from_dict(json.loads((p / META_FILE).read_text())["config"])
         with quiet():
             tokenizer = PreTrainedTokenizerFast.from_pretrained(p)
-            model = AutoModelForCausalLM.from_pretrained(p)
+            model = AutoModelForCausalLM.from_pretrained(p, **({"dtype": dtype} if dtype else {}))
     except Exception as e:
         raise ModelError(f"{p}: cannot load model: {_one_line(e)}") from None
     vocab = tokenizer.get_vocab()

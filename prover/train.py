@@ -3,7 +3,11 @@
 Read top to bottom, like nanoGPT: config, data, model, optimiser and schedule, the loop
 (checkpoint, evaluate, log), the end (final model, metrics.json, loss.png). The same code
 runs on a CPU, one GPU or several (``accelerate launch``); on a GPU the forward pass runs
-in bf16 mixed precision.
+in bf16 mixed precision. The model is built anew, fine-tuned from a model directory
+(``init``), or started from a Hugging Face checkpoint (``model.checkpoint``); with
+``lora_rank`` only LoRA adapters train (:mod:`prover.lora`; on a GPU the frozen base is
+held in bf16), checkpoints hold the adapter, and the end writes the adapter to
+``out_dir/adapter`` and the merged weights as the model directory.
 
 Each example is ``prompt(goals) + target(tactic) + eos`` (see :mod:`prover.model`); the loss
 counts only the target tokens. Batches are drawn from a seeded permutation per epoch and
@@ -27,6 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from prover import lora
 from prover.model import ModelConfig, TacticModel, check_keys, load, quiet
 from prover.policy.repair import save_names
 
@@ -57,6 +62,15 @@ class TrainConfig:
     max_new_tokens: int = 48      # decoding limit during evaluation
     threads: int = 0              # CPU only: torch threads for this process (0: torch's default).
                                   # 1 is much faster on a CPU shared with other work (no spin-waiting)
+    lora_rank: int = 0            # LoRA (peft) adapters of this rank, the base frozen; 0: full fine-tuning
+    lora_alpha: float = 16.0      # LoRA scale numerator (the update is scaled by alpha / rank)
+    lora_dropout: float = 0.0
+    lora_targets: list[str] | None = None  # module names to adapt (None: every linear layer but the output)
+    gradient_checkpointing: bool = False   # recompute activations in the backward pass: memory for time
+
+    def __post_init__(self):
+        if self.lora_rank < 0:
+            raise ValueError(f"lora_rank must be 0 (full fine-tuning) or a rank (got {self.lora_rank})")
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -177,6 +191,19 @@ def lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def activation_checkpointing(model, on: bool) -> None:
+    """Recompute activations in the backward pass (``on``), or stop and use the cache again
+    (transformers 5 renamed gradient checkpointing; older releases know the old name only)."""
+    if on:
+        if hasattr(model, "activation_checkpointing_enable"):
+            model.activation_checkpointing_enable({"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        (getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable)()
+    model.config.use_cache = not on
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -302,14 +329,22 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
         raise ValueError("no training examples")
     random.Random(cfg.seed + 1).shuffle(heldout)
 
-    # model: resume a checkpoint, fine-tune ``init`` (keeping its tokenizer), or build anew
+    # model: resume a checkpoint, fine-tune ``init`` (keeping its tokenizer), or build anew;
+    # a LoRA run's checkpoints hold its adapter, so its base is rebuilt the same way (the
+    # adapter's weights come back with the training state below)
     ckpt = latest_checkpoint(out_dir)
-    if ckpt is not None:
+    dtype = torch.bfloat16 if gpu and cfg.lora_rank else None
+    if ckpt is not None and not cfg.lora_rank:
         tm = load(ckpt / "model")
     elif init is not None:
-        tm = load(init)
+        tm = load(init, dtype)
     else:
-        tm = TacticModel.create(cfg.model, examples)
+        tm = TacticModel.create(cfg.model, examples, dtype)
+    if cfg.gradient_checkpointing:
+        activation_checkpointing(tm.model, True)
+    if cfg.lora_rank:
+        tm = TacticModel(lora.wrap(tm.model, cfg.lora_rank, cfg.lora_alpha, cfg.lora_dropout, cfg.lora_targets,
+                                   tm.added), tm.tokenizer, tm.config)
     tm.model.train()
     train_enc, skipped = encode_all(tm, examples, cfg.max_len)
     held_enc, _ = encode_all(tm, heldout[:cfg.eval_examples], cfg.max_len)
@@ -320,9 +355,10 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
     total = cfg.steps if cfg.steps is not None else math.ceil((cfg.epochs or 1) * len(train_enc) / cfg.batch_size)
     per_process = max(1, cfg.batch_size // accelerator.num_processes)
 
-    # optimiser: AdamW, no decay on norms and biases; warm-up then cosine
-    decay = [p for p in tm.model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in tm.model.parameters() if p.dim() < 2]
+    # optimiser: AdamW over the trainable weights, no decay on norms and biases; warm-up then cosine
+    params = [p for p in tm.model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -393,6 +429,12 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
     final = run_eval() or {}
     metrics = {}
     if main:
+        trained = lora.trainable(raw.model)
+        if cfg.lora_rank:  # the adapter on its own, then the merged weights as the model directory
+            raw.save(out_dir / lora.ADAPTER_DIR)
+            raw = TacticModel(lora.merged(raw.model), raw.tokenizer, raw.config)
+        if cfg.gradient_checkpointing:  # saved for generation, which wants its cache
+            activation_checkpointing(raw.model, False)
         raw.save(out_dir)
         save_names(out_dir, (ex["tactic"] for ex in examples + heldout), init)
         plot_losses(history, out_dir / "loss.png")
@@ -401,7 +443,9 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
         metrics = {
             "steps": step, "resumed_from": start_step if ckpt is not None else None,
             "init": str(init) if init is not None and ckpt is None else None,
-            "params": raw.n_params(), "vocab": len(raw.tokenizer), "context": raw.context,
+            "params": raw.n_params(), "trained_params": trained,
+            "lora": {"rank": cfg.lora_rank, "alpha": cfg.lora_alpha} if cfg.lora_rank else None,
+            "gradient_checkpointing": cfg.gradient_checkpointing, "vocab": len(raw.tokenizer), "context": raw.context,
             "train_examples": len(train_enc), "skipped_too_long": skipped, "heldout_examples": len(held_enc),
             "first_train_loss": first, "last_train_loss": last,
             "heldout_loss": final.get("heldout_loss"), "top1": final.get("top1"), "topk": final.get("topk"),

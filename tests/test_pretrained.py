@@ -1,0 +1,166 @@
+"""Starting from a checkpoint of a public architecture (issue 39), on the CPU: tiny randomly
+initialised Llama and Qwen2 models with tokenizers of their own (no pad, no prompt tags)
+go through the whole path: load as ``model.checkpoint``, LoRA fine-tune, merge, reload,
+sample, score a candidate list."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from prover.model import ModelConfig, ModelError, TacticModel, load
+from prover.policy.model import load_policy
+from prover.prompt import GOALS_TAG, TACTIC_TAG
+from prover.public_models import EOS_TOKEN, write_checkpoint
+from prover.train import TrainConfig, toy_examples, train
+
+ARCHS = ["llama", "qwen2"]
+GOALS = ["n : nat\n⊢ n + 0 = n", "P, Q : Prop\nHx : P\n⊢ P \\/ Q", "⊢ 3 + 3 = 6"]
+EXAMPLES = toy_examples(240, seed=3)
+
+
+def texts():
+    return [ex["goals"] + "\n" + ex["tactic"] for ex in EXAMPLES]
+
+
+@pytest.fixture(scope="module", params=ARCHS)
+def checkpoint(request, tmp_path_factory):
+    # Llama untied (its output layer has rows of its own), Qwen2 tied: both LoRA cases
+    tie = request.param == "qwen2"
+    out = write_checkpoint(tmp_path_factory.mktemp(request.param) / "ckpt", request.param, texts(),
+                           vocab_size=300, pretrain_steps=150, d_model=48, n_layer=2, n_head=4, n_kv_head=2,
+                           context=192, tie=tie)
+    return request.param, out
+
+
+def lora_cfg(ckpt, **kw) -> TrainConfig:
+    base = dict(model=ModelConfig(checkpoint=str(ckpt)), steps=40, batch_size=8, lr=1e-2, warmup=2, log_every=1,
+                eval_every=0, save_every=20, max_len=128, holdout=8, eval_examples=8, eval_decode=2, eval_k=2,
+                max_new_tokens=12, lora_rank=4, lora_alpha=8.0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_checkpoint_gets_the_prompt_tags_and_keeps_its_own_tokenizer(checkpoint):
+    arch, ckpt = checkpoint
+    own = json.loads((ckpt / "tokenizer.json").read_text())["model"]["vocab"]
+    tm = TacticModel.create(ModelConfig(checkpoint=str(ckpt), context=64), [])
+    vocab = tm.tokenizer.get_vocab()
+    # the checkpoint's own tokens keep their ids; the two tags are new special tokens, and so
+    # is a pad where the tokenizer has none (Qwen2's tokenizer class pads with its end of text)
+    assert all(vocab[t] == i for t, i in own.items())
+    pad = {"llama": "<pad>", "qwen2": EOS_TOKEN}[arch]
+    assert tm.tokenizer.eos_token == EOS_TOKEN and tm.tokenizer.pad_token == pad
+    assert sorted(tm.added) == sorted(vocab[t] for t in {GOALS_TAG, TACTIC_TAG, pad} - {EOS_TOKEN})
+    assert tm._ids(f"{GOALS_TAG}x{TACTIC_TAG}")[0] == vocab[GOALS_TAG]  # one token, never merged
+    assert tm.model.get_input_embeddings().weight.shape[0] >= len(tm.tokenizer)
+    assert tm.context == 192  # the model's context, not the config's
+    # the new rows are the mean of the trained ones, in the output layer too when untied
+    for layer in (tm.model.get_input_embeddings(), tm.model.get_output_embeddings()):
+        w = layer.weight
+        mean = w[:len(own)].mean(0)
+        assert torch.allclose(w[tm.added[0]], mean) and torch.allclose(w[-1], mean)
+    assert (tm.model.get_output_embeddings().weight is tm.model.get_input_embeddings().weight) == (arch == "qwen2")
+
+
+@pytest.fixture(scope="module")
+def lora_run(checkpoint, tmp_path_factory):
+    arch, ckpt = checkpoint
+    out = tmp_path_factory.mktemp(f"lora-{arch}") / "model"
+    return arch, ckpt, out, train(EXAMPLES, out, lora_cfg(ckpt), progress=False)
+
+
+def test_lora_fine_tunes_only_the_adapter_and_merges(lora_run):
+    arch, ckpt, out, m = lora_run
+    base = TacticModel.create(ModelConfig(checkpoint=str(ckpt)), [])
+    losses = [x for _, x in m["history"]["train"]]
+    assert losses[-1] < 0.2 * losses[0], losses
+    assert m["lora"] == {"rank": 4, "alpha": 8.0}
+    assert 0 < m["trained_params"] < 0.5 * m["params"]
+    # the adapter on its own, and the merged weights as a plain model directory
+    adapter = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert adapter["r"] == 4 and adapter["base_model_name_or_path"] is not None
+    merged = load(out)
+    assert type(merged.model).__name__ == type(base.model).__name__  # a plain model, no peft wrapper
+    got, was = dict(merged.model.named_parameters()), dict(base.model.named_parameters())
+    assert set(got) == set(was)
+    q = next(n for n in got if n.endswith("q_proj.weight"))
+    norm = next(n for n in got if "norm" in n)
+    assert not torch.allclose(got[q], was[q])  # the adapter was merged into the projections
+    assert torch.equal(got[norm], was[norm])   # what LoRA does not touch is the checkpoint's
+    emb = merged.model.get_input_embeddings().weight
+    old = base.model.get_input_embeddings().weight
+    n_own = min(base.added)
+    assert torch.equal(emb[:n_own], old[:n_own])  # the checkpoint's own rows are frozen ...
+    assert not torch.allclose(emb[base.added[-1]], old[base.added[-1]])  # ... the tags' rows trained
+
+
+def test_merged_model_samples_and_scores(lora_run):
+    _, _, out, _ = lora_run
+    policy = load_policy(out, k=3, mode="beam", max_new_tokens=12)
+    cands = policy.propose_goals(GOALS)
+    assert [len(c) for c in cands] == [3, 3, 3]
+    assert all(c.tactic and c.logprob < 0 for cs in cands for c in cs)
+    # it learned something of the toy corpus: the goal's tactic is its first choice
+    assert cands[0][0].tactic == "lia."
+    # scoring a candidate list: the beam's own first candidate scores as the beam said
+    scores = policy.score([GOALS[0]], [cands[0][0].tactic, "intros n.", "left."])[0]
+    assert scores[0] == pytest.approx(cands[0][0].logprob, abs=1e-3)
+    assert scores[0] == max(scores)
+
+
+def test_lora_run_resumes_from_its_adapter_checkpoint(lora_run, tmp_path):
+    _, ckpt, out, m = lora_run
+    # an interrupted run: only the step-20 checkpoint (an adapter) survives
+    import shutil
+    cut = tmp_path / "cut"
+    shutil.copytree(out / "checkpoints", cut / "checkpoints")
+    shutil.rmtree(cut / "checkpoints" / "step-0000040")
+    assert (cut / "checkpoints" / "step-0000020" / "model" / "adapter_config.json").is_file()
+    m2 = train(EXAMPLES, cut, lora_cfg(ckpt), progress=False)
+    assert m2["resumed_from"] == 20
+    assert [x for _, x in m2["history"]["train"]] == pytest.approx([x for _, x in m["history"]["train"]], rel=1e-4)
+    a, b = dict(load(out).model.named_parameters()), dict(load(cut).model.named_parameters())
+    assert all(torch.allclose(a[n], b[n], atol=1e-5) for n in a)
+
+
+def test_next_round_fine_tunes_the_merged_model(lora_run, tmp_path):
+    _, _, out, _ = lora_run
+    m = train(EXAMPLES, tmp_path / "r1", replace(lora_cfg(None), model=ModelConfig(), steps=4), init=out,
+              progress=False)
+    assert m["init"] == str(out) and m["steps"] == 4
+    # the merged model has the tags already: nothing added, its tokenizer is kept
+    assert (tmp_path / "r1" / "tokenizer.json").read_text() == (out / "tokenizer.json").read_text()
+
+
+def test_gradient_checkpointing_gives_the_same_losses(checkpoint, tmp_path):
+    _, ckpt = checkpoint
+    plain = train(EXAMPLES, tmp_path / "a", lora_cfg(ckpt, steps=4, save_every=0), progress=False)
+    ckp = train(EXAMPLES, tmp_path / "b", lora_cfg(ckpt, steps=4, save_every=0, gradient_checkpointing=True),
+                progress=False)
+    assert ckp["gradient_checkpointing"] is True
+    assert [x for _, x in ckp["history"]["train"]] == pytest.approx([x for _, x in plain["history"]["train"]],
+                                                                  rel=1e-4)
+    assert load(tmp_path / "b").model.config.use_cache is True  # saved for generation
+
+
+def test_a_checkpoint_that_does_not_load_gives_one_line(tmp_path):
+    bad = tmp_path / "ckpt"
+    bad.mkdir()
+    (bad / "config.json").write_text("{not json")
+    with pytest.raises(ModelError) as e:
+        TacticModel.create(ModelConfig(checkpoint=str(bad)), [])
+    msg = str(e.value)
+    assert msg.startswith(f"{bad}: cannot load checkpoint") and "\n" not in msg
+    with pytest.raises(ModelError, match=f"{tmp_path / 'nothing'}: cannot load checkpoint"):
+        TacticModel.create(ModelConfig(checkpoint=str(tmp_path / "nothing")), [])
+
+
+def test_bad_lora_settings_are_refused(checkpoint, tmp_path):
+    _, ckpt = checkpoint
+    with pytest.raises(ValueError, match="lora_rank"):
+        TrainConfig(lora_rank=-1)
+    with pytest.raises(ValueError, match="^LoRA: "):
+        train(EXAMPLES, tmp_path / "x", lora_cfg(ckpt, lora_targets=["no_such_proj"]), progress=False)
