@@ -164,3 +164,35 @@ def test_bad_lora_settings_are_refused(checkpoint, tmp_path):
         TrainConfig(lora_rank=-1)
     with pytest.raises(ValueError, match="^LoRA: "):
         train(EXAMPLES, tmp_path / "x", lora_cfg(ckpt, lora_targets=["no_such_proj"]), progress=False)
+
+
+@pytest.mark.slow
+def test_one_round_of_iterate_from_a_checkpoint(tmp_path, coq_available, minif2f_coq):
+    """``prover iterate --checkpoint DIR`` on the tiny preset with LoRA: round 0 fine-tunes
+    the checkpoint (its tokenizer kept, the tags added), merges it, and searches with it,
+    batching the frontier's states."""
+    import subprocess
+    import sys
+    from tests.test_iterate import TINY, tiny_config
+    ckpt = write_checkpoint(tmp_path / "ckpt", "qwen2", texts(), vocab_size=300, pretrain_steps=150, d_model=48,
+                            n_layer=2, n_head=4, n_kv_head=2, context=256)
+    tiny = json.loads(TINY.read_text())
+    t0 = {k: v for k, v in tiny["train_initial"].items() if k != "model"}
+    cfg = tiny_config(tmp_path, "hf", rounds=1, train_initial={**t0, "lora_rank": 8, "lora_alpha": 16.0, "lr": 0.01},
+                      search={**tiny["search"], "batch_states": 4})
+    run = subprocess.run([sys.executable, "-m", "prover", "iterate", "--config", str(cfg), "--checkpoint", str(ckpt),
+                          "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=280)
+    assert run.returncode == 0, run.stderr[-2000:]
+    model = tmp_path / "runs" / "hf" / "models" / "round_0"
+    metrics = json.loads((model / "metrics.json").read_text())
+    assert metrics["lora"] == {"rank": 8, "alpha": 16.0} and metrics["trained_params"] < metrics["params"]
+    assert (model / "adapter" / "adapter_config.json").is_file()
+    own = json.loads((ckpt / "tokenizer.json").read_text())["model"]["vocab"]
+    vocab = load(model).tokenizer.get_vocab()
+    assert all(vocab[t] == i for t, i in own.items()) and GOALS_TAG in vocab
+    rows = (tmp_path / "runs" / "hf" / "rounds.csv").read_text().splitlines()
+    assert len(rows) == 2  # the header and round 0
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "runs" / "hf" / "proofs.db")
+    n_model, n_edges = db.execute("select count(*), sum(a.expansions) from attempts a where a.policy = 'model'").fetchone()
+    assert n_model == 6 and n_edges > 0  # the tiny pool, searched with the fine-tuned checkpoint

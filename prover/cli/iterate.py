@@ -14,7 +14,8 @@ def cmd_iterate(args) -> int:
     try:
         cfg = IterateConfig.load(args.config, backend=args.backend, name=args.name, rounds=args.rounds,
                                  workers=args.workers, engine=apply_engine(args, default=None),
-                                 target=args.target, stop_after_stale=args.stop_after_stale)
+                                 target=args.target, stop_after_stale=args.stop_after_stale,
+                                 checkpoint=args.checkpoint)
         if args.no_selfplay and cfg.selfplay.get("enabled"):
             # the same preset without self-play, in a run directory of its own (same seeds, budgets)
             cfg.selfplay = {**cfg.selfplay, "enabled": False}
@@ -56,6 +57,8 @@ def register(sub) -> None:
     p.add_argument("--stop-after-stale", type=int, default=None, metavar="N",
                    help="stop after N rounds in a row that prove nothing new")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="start from this Hugging Face causal LM (round 0 fine-tunes it: the gpu preset, with LoRA)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     engine_args(p)
     p.add_argument("--no-selfplay", action="store_true",

@@ -88,7 +88,9 @@ class IterateConfig:
         return self.target is not None
 
     @classmethod
-    def load(cls, path: str | Path, **overrides) -> "IterateConfig":
+    def load(cls, path: str | Path, checkpoint: str | None = None, **overrides) -> "IterateConfig":
+        """The config file with ``overrides`` (None: the file's); ``checkpoint``, a Hugging
+        Face model directory that round 0 fine-tunes (``train_initial.model.checkpoint``)."""
         try:
             d = json.loads(Path(path).read_text())
         except FileNotFoundError:
@@ -96,6 +98,9 @@ class IterateConfig:
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path}: not valid JSON: {e}") from None
         d.update({k: v for k, v in overrides.items() if v is not None})
+        if checkpoint is not None:
+            t0 = dict(d.get("train_initial") or {})
+            d["train_initial"] = {**t0, "model": {**(t0.get("model") or {}), "checkpoint": checkpoint}}
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
@@ -139,6 +144,10 @@ class IterateConfig:
             SearchConfig(**cfg.search)  # (max_expansions was refused above)
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: search: {e}") from None
+        t0 = cfg.train_initial
+        if t0.get("lora_rank") and not (t0.get("model") or {}).get("checkpoint") and not cfg.model_init:
+            raise ConfigError(f"{path}: train_initial.lora_rank adapts a pretrained model: give one with "
+                              f"--checkpoint DIR (a Hugging Face model directory)")
         if cfg.stop_after_stale < 0:
             raise ConfigError(f"{path}: stop_after_stale must be 0 (off) or a number of rounds, not {cfg.stop_after_stale}")
         if cfg.transductive:

@@ -22,6 +22,14 @@ samples; the retrieval and macro sources' next page). A widening counts as an ex
 node with nothing new to try is not widened again, and costs nothing. A
 FAILED node that gets a live child is OPEN again, and so are the FAILED ancestors it keeps
 alive. Until the tree dies the search is the same with or without widening.
+
+Batched proposals (``batch_states`` > 1, for a policy that generates on a GPU): expanding a
+node whose candidates are not cached yet asks the policy, in the same call, for the best
+``batch_states - 1`` open, unexpanded frontier nodes without cached candidates too; their
+candidates are kept per node until that node is expanded. Only when the policy is asked
+changes: for a policy whose candidates for a state do not depend on the other states of the
+call (beam decoding, the fixed sources) the search is the same whatever ``batch_states``.
+Candidates of nodes never expanded (the proof found first, the budget spent) are wasted work.
 """
 from __future__ import annotations
 
@@ -66,6 +74,11 @@ class SearchConfig:
     widen: int = 0                # once nothing is open, expand expanded nodes again with this many new candidates (0: off)
     widen_times: int = 2          # ... at most this many times per node
     tries: int = 0                # prover calls per expansion: the policy's top N untried candidates (0: all)
+    # states per policy call: when a node is expanded, the policy is also asked for up to
+    # batch_states-1 of the best open, not-yet-expanded frontier nodes (those without cached
+    # proposals), in one call, and those proposals are cached per node id until that node is
+    # expanded (1: one state per call, as before)
+    batch_states: int = 1
 
     def __post_init__(self):
         if self.node_scorer is not None:
@@ -75,6 +88,8 @@ class SearchConfig:
                                  f"(expected one of {', '.join(sorted(SCORERS))})")
         if self.tries < 0:
             raise ValueError(f"tries must be 0 (every candidate) or more (got {self.tries})")
+        if self.batch_states < 1:
+            raise ValueError(f"batch_states must be 1 (one state per policy call) or more (got {self.batch_states})")
         if self.widen < 0 or self.widen_times < 1:
             raise ValueError(f"widen must be 0 (off) or more and widen_times 1 or more "
                              f"(got widen {self.widen}, widen_times {self.widen_times})")
@@ -250,6 +265,43 @@ class BestFirstSearch:
                 chosen.append(cand)
             return chosen
 
+        cached: dict[str, list[Candidate]] = {}  # node id -> the policy's candidates, asked ahead (batch_states)
+
+        def frontier_batch(nid: str) -> list[str]:
+            """``nid`` and the best open, unexpanded heap nodes whose candidates are not cached, up
+            to ``batch_states`` in all, best first."""
+            batch, want = [nid], self.cfg.batch_states
+            if want <= 1 or not heap:
+                return batch
+            seen = {nid}
+            n = min(len(heap), 2 * want)
+            while True:
+                for _, _, sid in heapq.nsmallest(n, heap):
+                    if sid in seen:
+                        continue
+                    seen.add(sid)
+                    other = res.nodes[sid]
+                    if other.status is Status.OPEN and not other.expanded and sid not in cached:
+                        batch.append(sid)
+                        if len(batch) >= want:
+                            return batch
+                if n >= len(heap):
+                    return batch
+                # too many entries of the window were skipped: look again, further (rarely needed)
+                batch, seen, n = [nid], {nid}, min(len(heap), 2 * n)
+
+        def propose_batch(nid: str) -> list[Candidate]:
+            """One policy call on ``nid`` and the frontier's next best states; the others' candidates
+            are cached for their own expansion. Returns ``nid``'s."""
+            batch = frontier_batch(nid)
+            k = getattr(self.policy, "default_k", None)
+            asked = [states[sid] for sid in batch]
+            proposed = (self.policy.propose(asked, k, depths=[res.nodes[sid].depth for sid in batch])
+                        if ranks_by_depth else self.policy.propose(asked, k))
+            for sid, cands in zip(batch[1:], proposed[1:]):
+                cached[sid] = cands
+            return proposed[0]
+
         def distinct(proposed, tried=frozenset()) -> list[Candidate]:
             cands, seen = [], set(tried)
             for c in proposed:
@@ -276,10 +328,10 @@ class BestFirstSearch:
                     continue
                 node.expanded = True
                 res.expansions += 1
-                k = getattr(self.policy, "default_k", None)
-                proposed = (self.policy.propose([states[nid]], k, depths=[node.depth]) if ranks_by_depth
-                            else self.policy.propose([states[nid]], k))
-                attempt(nid, distinct(proposed[0]))
+                proposed = cached.pop(nid, None)
+                if proposed is None:
+                    proposed = propose_batch(nid)
+                attempt(nid, distinct(proposed))
                 if widen is not None and node.status is not Status.PROVED:
                     heapq.heappush(later, (1, -self.priority(node), next(tie), nid))
                 continue
