@@ -38,8 +38,10 @@ def wrap(model, rank: int, alpha: float, dropout: float, targets: list[str] | No
     cfg = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, task_type="CAUSAL_LM",
                      target_modules=list(targets) if targets else "all-linear",
                      trainable_token_indices=token_rows)
+    from prover.model import quiet
     try:
-        return get_peft_model(model, cfg)
+        with quiet():
+            return get_peft_model(model, cfg)
     except ValueError as e:
         raise ValueError(f"LoRA: {' '.join(str(e).split())[:300]}") from None
 

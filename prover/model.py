@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterable
@@ -75,7 +76,7 @@ def _one_line(e: BaseException) -> str:
 
 @contextlib.contextmanager
 def quiet():
-    """Silence transformers' and accelerate's progress bars and notices (loading, saving)."""
+    """Silence transformers', accelerate's and peft's progress bars and notices (loading, saving)."""
     from transformers.utils import logging as hf_logging
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     acc = logging.getLogger("accelerate")
@@ -84,7 +85,10 @@ def quiet():
     hf_logging.disable_progress_bar()
     acc.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="peft")  # e.g. saving a resized embedding with the adapter
+            warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+            yield
     finally:
         hf_logging.set_verbosity(verbosity)
         acc.setLevel(acc_level)

@@ -196,3 +196,27 @@ def test_one_round_of_iterate_from_a_checkpoint(tmp_path, coq_available, minif2f
     db = sqlite3.connect(tmp_path / "runs" / "hf" / "proofs.db")
     n_model, n_edges = db.execute("select count(*), sum(a.expansions) from attempts a where a.policy = 'model'").fetchone()
     assert n_model == 6 and n_edges > 0  # the tiny pool, searched with the fine-tuned checkpoint
+
+
+def test_the_device_check_runs_at_tiny_size_on_the_cpu(tmp_path):
+    """scripts/gpu_check.sh, the one command a lent GPU machine runs, at --tiny size: every
+    figure it promises is written into $OUT."""
+    import os
+    import subprocess
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out"
+    run = subprocess.run(["bash", str(repo / "scripts" / "gpu_check.sh"), "--tiny"], cwd=tmp_path,
+                         env={**os.environ, "OUT": str(out)}, capture_output=True, text=True, timeout=280)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["gpu_check.json", "log.txt", "loss.png", "train_metrics.json"]
+    report = json.loads((out / "gpu_check.json").read_text())
+    assert report["size"] == "tiny" and report["arch"] == "qwen2" and report["versions"]["peft"]
+    t = report["train"]
+    assert t["steps"] == 20 and 0 < t["trained_params"] < t["params"] and t["tokens_per_second"] > 0
+    assert t["last_train_loss"] < t["first_train_loss"]
+    g = report["generate"]
+    assert g["batched"]["states"] == 16 and g["batched"]["batch"] == 8 and g["one_state_per_call"]["batch"] == 1
+    assert g["batched"]["candidate_tokens_per_second"] > 0 and g["batching_speedup"] > 0
+    assert len(json.loads((out / "train_metrics.json").read_text())["history"]["train"]) == 4
+    assert (out / "loss.png").stat().st_size > 1000 and "wrote" in (out / "log.txt").read_text()

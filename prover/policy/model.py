@@ -5,7 +5,8 @@ model's log-probability of the whole tactic (sum of its token log-probabilities,
 of sequence included, at temperature 1 whatever the sampling temperature). States are
 batched, prompts padded on the left so every row ends at its ``[TACTIC]`` tag.
 
-Two decoders:
+Two decoders (run by transformers' ``generate``, or by vLLM on a GPU where it is installed:
+``engine``, :mod:`prover.policy.vllm_decoder`; the scores are the same either way):
   * ``beam``: beam search with ``num_beams = k`` returning k sequences (distinct token
     sequences; the highest-probability ones, deterministic).
   * ``sample``: ``oversample * k`` samples at ``temperature`` per state, de-duplicated,
@@ -62,6 +63,7 @@ class DecodeConfig:
     fixed_weight: float = 0.0     # score = model log-prob + fixed_weight * the sources' fixed log-score
     repair: int = 0               # variants per generated tactic with invented names (prover.policy.repair)
     novel: bool = False           # generate 2k and keep the k best that no source offers
+    engine: str = "auto"          # decoding: "transformers", "vllm" (a GPU), "auto" (vllm where it can run)
 
 
 class ModelPolicy:
@@ -74,10 +76,11 @@ class ModelPolicy:
 
     def __init__(self, tm: TacticModel, cfg: DecodeConfig | None = None, device: str | None = None,
                  cast: bool = True, sources: Sequence = (), style: str = "coq", names: frozenset | None = None,
-                 binders: str | None = None):
+                 binders: str | None = None, decoder=None):
         import torch
         from prover.backends import Backend
         self.tm, self.cfg, self.style = tm, cfg or DecodeConfig(), style
+        self.decoder = decoder  # a prover.policy.vllm_decoder.VllmDecoder, or None: transformers' generate
         self.binders = binders or Backend.binder_words  # the backend's (prover.policy.repair)
         self.names = names  # the identifiers of the model's training tactics (prover.policy.repair)
         if self.cfg.mode not in ("beam", "sample"):
@@ -315,6 +318,8 @@ class ModelPolicy:
     def _generate_call(self, goals: list[str], n: int, kw: dict) -> list[list[tuple[str, float]]]:
         """``n`` sequences per goal from one ``generate`` call with options ``kw``."""
         import torch
+        if self.decoder is not None:
+            return self._decoder_call(goals, n, kw)
         ids, mask = self._prompts(goals)
         with torch.no_grad():
             out = self.model.generate(input_ids=ids, attention_mask=mask, num_return_sequences=n,
@@ -335,9 +340,26 @@ class ModelPolicy:
         return results
 
 
+    def _decoder_call(self, goals: list[str], n: int, kw: dict) -> list[list[tuple[str, float]]]:
+        """Like :meth:`_generate_call`, the sequences picked by the external decoder (vLLM) and
+        scored by :meth:`score`: the same log-probabilities as the transformers path."""
+        import torch
+        room = max(8, self.tm.context - self.cfg.max_new_tokens)
+        prompts = [self.tm.encode_prompt(g, room) for g in goals]
+        seqs = self.decoder.decode(prompts, n, beam=kw.get("num_beams", 1) > 1, max_new_tokens=self.cfg.max_new_tokens,
+                                   eos_id=self.tm.eos_id, temperature=kw.get("temperature", 1.0),
+                                   top_p=kw.get("top_p", 1.0), seed=torch.initial_seed())
+        results: list[list[tuple[str, float]]] = []
+        for g, rows in zip(goals, seqs):
+            texts = list(dict.fromkeys(t for t in (self.tm.decode(r) for r in rows) if t and "\ufffd" not in t))
+            scores = self.score([g], texts)[0] if texts else []
+            results.append([(t, lp) for t, lp in zip(texts, scores) if math.isfinite(lp)])
+        return results
+
+
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
                 top_p: float = 1.0, oversample: int = 2, fixed_weight: float = 0.0, repair: int = 0, novel: bool = False,
-                device: str | None = None, batch_size: int = 8, seed: int = 0,
+                engine: str = "auto", device: str | None = None, batch_size: int = 8, seed: int = 0,
                 threads: int | None = None, menu: list[str] | str | None = None,
                 templates: str | None = None, sources: Sequence | None = None,
                 backend: str = "coq") -> ModelPolicy:
@@ -360,9 +382,12 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
         sources.append(MenuSource(backends.get(backend), menu))
     if templates:
         sources.append(make_source("templates", templates))
+    from prover.policy import vllm_decoder
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
-                       fixed_weight=fixed_weight, repair=repair, novel=novel)
+                       fixed_weight=fixed_weight, repair=repair, novel=novel, engine=engine)
     b = backends.get(backend)
-    return ModelPolicy(load(model_dir), cfg, device=device, sources=sources, style=b.goal_style,
-                       names=load_names(model_dir) if repair else None, binders=b.binder_words)
+    tm = load(model_dir)
+    decoder = vllm_decoder.VllmDecoder(model_dir, seed=seed) if vllm_decoder.resolve(engine) == "vllm" else None
+    return ModelPolicy(tm, cfg, device=device, sources=sources, style=b.goal_style,
+                       names=load_names(model_dir) if repair else None, binders=b.binder_words, decoder=decoder)

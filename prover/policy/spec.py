@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 GENERATORS = (None, "model")
 SCORERS = ("fixed", "model")
 DECODE_KEYS = ("mode", "temperature", "top_p", "oversample", "max_new_tokens", "batch_size", "seed",
-               "fixed_weight", "repair", "novel")
+               "fixed_weight", "repair", "novel", "engine")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class PolicySpec:
         bad = sorted(set(self.decode) - set(DECODE_KEYS))
         if bad:
             raise ValueError(f"unknown decode options {', '.join(bad)} (expected {', '.join(DECODE_KEYS)})")
+        from prover.policy.vllm_decoder import ENGINES
+        if self.decode.get("engine", "auto") not in ENGINES:
+            raise ValueError(f"unknown decoding engine {self.decode['engine']!r} (expected one of {', '.join(ENGINES)})")
         if self.generator is None and self.scorer == "fixed" and not self.sources:
             raise ValueError("a policy needs a generator or at least one candidate source")
         stray = sorted(set(self.options or {}) - set(self.sources))
