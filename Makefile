@@ -5,6 +5,7 @@ BACKEND ?= coq
 # the Lean loop has its own preset (data/configs/lean.json): a Coq config would read a Coq corpus
 CONFIG  ?= $(if $(filter lean,$(BACKEND)),lean,default)
 DB      ?= runs/$(CONFIG)/proofs.db
+CHECKPOINT ?=  # a Hugging Face model directory to start from (CONFIG=gpu needs one)
 STAMP   := .venv/.installed
 
 .PHONY: setup coq venv test test-full iterate bench browse data lean-setup clean
@@ -31,7 +32,7 @@ test-full: setup
 	PROVER_FULL=1 $(PY) -m pytest -q -ra --timeout 3600
 
 iterate: setup
-	$(PROVER) iterate --config data/configs/$(CONFIG).json --backend $(BACKEND)
+	$(PROVER) iterate --config data/configs/$(CONFIG).json --backend $(BACKEND) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
 bench: setup
 	$(PY) bench/bench_env.py
@@ -42,6 +43,7 @@ bench: setup
 	$(PY) bench/bench_model.py
 	$(PY) bench/bench_retrieval.py
 	$(PY) bench/bench_ranker.py
+	OUT=runs/bench/gpu_check bash scripts/gpu_check.sh --size cpu   # LoRA vs full fine-tuning, batched vs single generation
 
 browse: setup
 	$(PY) -m prover.browse $(DB)

@@ -11,6 +11,7 @@ to time training and generation on a GPU.
 """
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Iterable
 
@@ -19,6 +20,36 @@ from prover.model import quiet
 EOS_TOKEN = "<|endoftext|>"  # the checkpoint's own end of text (Qwen's name); no pad, no prompt tags
 
 ARCHITECTURES = ("llama", "qwen2", "mistral", "gpt2")
+
+
+VARS = ["a", "b", "c", "x", "y", "z", "n", "m", "k"]
+TACTICS = ["nlinarith [sq_nonneg ({u} - {v}), sq_nonneg ({u} + {v})].", "lra.", "lia.", "nra.", "field_simp.",
+           "intros {u} {v} h0.", "subst {u}.", "rewrite h0 in h1.", "destruct h0 as [h0 h1].", "ring_simplify.",
+           "assert (0 <= ({u} - {v}) ^ 2) by nra.", "interval_cases {u}.", "exists {c}.", "norm_num."]
+
+
+def _term(rng: random.Random, vs: list[str], depth: int = 0) -> str:
+    if depth > 2 or rng.random() < 0.3:
+        return rng.choice(vs + [str(rng.randint(0, 99))])
+    op = rng.choice(["+", "-", "*", "^ 2 +", "/"])
+    return f"({_term(rng, vs, depth + 1)} {op} {_term(rng, vs, depth + 1)})"
+
+
+def synthetic_examples(n: int, seed: int = 0) -> list[dict]:
+    """(goals, tactic) pairs shaped like miniF2F states (real variables, a few hypotheses, one
+    goal; 100-300 tokens) with tactics of the kinds that close them: for timing, where no
+    traced corpus is at hand (a lent GPU machine has no Coq)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        vs = rng.sample(VARS, rng.randint(1, 4))
+        hyps = [f"{', '.join(vs)} : R"] + [f"h{i} : {_term(rng, vs)} {rng.choice(['=', '<=', '<'])} {_term(rng, vs)}"
+                                            for i in range(rng.randint(1, 5))]
+        goal = f"{_term(rng, vs)} {rng.choice(['=', '<=', '<>'])} {_term(rng, vs)}"
+        u, v = (vs * 2)[:2]
+        tactic = rng.choice(TACTICS).format(u=u, v=v, c=rng.randint(0, 9))
+        out.append({"goals": "\n".join(hyps) + "\n⊢ " + goal, "tactic": tactic})
+    return out
 
 
 def _tokenizer(texts: Iterable[str], vocab_size: int):
@@ -57,7 +88,6 @@ def build(arch: str, vocab: int, d_model: int = 64, n_layer: int = 2, n_head: in
 def pretrain(model, tok, texts: list[str], steps: int, lr: float = 3e-3, batch_size: int = 16, seed: int = 0) -> list[float]:
     """Plain next-token training on ``texts`` (each followed by the end of text): what a
     pretrained checkpoint knows of its domain's text, without any prompt format. Returns the losses."""
-    import random
     import torch
     rng = random.Random(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)

@@ -2,13 +2,14 @@
 of a public architecture with LoRA for a few hundred steps, generate for a few hundred proof
 states, and write the figures a user with a GPU wants into ``--out``:
 
-  gpu_check.json   tokens per second (training; generation batched and one state per call),
-                   states per second, peak GPU memory, the versions, the settings
+  gpu_check.json   tokens per second (LoRA training, and full fine-tuning as the baseline;
+                   generation batched and one state per call), states per second, peak GPU
+                   memory of each, the ratios, the versions, the settings
   loss.png         the training loss curve (and train_metrics.json, its numbers)
   log.txt          what was printed
 
 Why synthetic data: the lent machine reaches nothing outside it and has no Coq, so the
-goals are generated here, shaped like miniF2F's (a few real-arithmetic hypotheses, a goal,
+goals are generated (:func:`prover.public_models.synthetic_examples`), shaped like miniF2F's (a few real-arithmetic hypotheses, a goal,
 100-300 tokens) with tactics of the kinds that close them. The model is built from a public
 architecture (Qwen2 by default) with random weights, saved as a Hugging Face checkpoint and
 then loaded through ``model.checkpoint`` like a downloaded one: the path a user takes.
@@ -20,52 +21,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import warnings
 import platform
-import random
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
-
-VARS = ["a", "b", "c", "x", "y", "z", "n", "m", "k"]
-TACTICS = ["nlinarith [sq_nonneg ({u} - {v}), sq_nonneg ({u} + {v})].", "lra.", "lia.", "nra.", "field_simp.",
-           "intros {u} {v} h0.", "subst {u}.", "rewrite h0 in h1.", "destruct h0 as [h0 h1].", "ring_simplify.",
-           "assert (0 <= ({u} - {v}) ^ 2) by nra.", "interval_cases {u}.", "exists {c}.", "norm_num."]
-
-
-def term(rng: random.Random, vs: list[str], depth: int = 0) -> str:
-    if depth > 2 or rng.random() < 0.3:
-        return rng.choice(vs + [str(rng.randint(0, 99))])
-    op = rng.choice(["+", "-", "*", "^ 2 +", "/"])
-    return f"({term(rng, vs, depth + 1)} {op} {term(rng, vs, depth + 1)})"
-
-
-def examples(n: int, seed: int = 0) -> list[dict]:
-    """(goals, tactic) pairs shaped like miniF2F states: variables, hypotheses, one goal."""
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        vs = rng.sample(VARS, rng.randint(1, 4))
-        hyps = [f"{', '.join(vs)} : R"] + [f"h{i} : {term(rng, vs)} {rng.choice(['=', '<=', '<'])} {term(rng, vs)}"
-                                            for i in range(rng.randint(1, 5))]
-        goal = f"{term(rng, vs)} {rng.choice(['=', '<=', '<>'])} {term(rng, vs)}"
-        u, v = (vs * 2)[:2]
-        tactic = rng.choice(TACTICS).format(u=u, v=v, c=rng.randint(0, 9))
-        out.append({"goals": "\n".join(hyps) + "\n⊢ " + goal, "tactic": tactic})
-    return out
-
 
 SIZES = {  # model, training and generation sizes: the GPU's, and --tiny's for a CPU
     "gpu": dict(d_model=768, n_layer=12, n_head=12, n_kv_head=4, d_ff=2048, context=1024, vocab=8192,
                 examples=20000, steps=300, batch_size=32, max_len=512, lora_rank=16, states=256, k=8,
-                gen_batch=32, single=16, max_new_tokens=48),
+                gen_batch=32, single=64, max_new_tokens=48),
     "cpu": dict(d_model=256, n_layer=6, n_head=8, n_kv_head=4, d_ff=704, context=512, vocab=2048,
                 examples=4000, steps=60, batch_size=16, max_len=384, lora_rank=8, states=64, k=8,
-                gen_batch=16, single=8, max_new_tokens=32),
+                gen_batch=16, single=32, max_new_tokens=32),
     "tiny": dict(d_model=64, n_layer=2, n_head=4, n_kv_head=2, d_ff=128, context=512, vocab=512,
                  examples=600, steps=20, batch_size=8, max_len=256, lora_rank=4, states=16, k=4,
-                 gen_batch=8, single=4, max_new_tokens=16),
+                 gen_batch=4, single=8, max_new_tokens=16),
 }
 
 
@@ -100,7 +72,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)  # transformers' renames, asked by peft
     import torch
-    from prover.public_models import write_checkpoint
+    from prover.public_models import synthetic_examples, write_checkpoint
     from prover.model import ModelConfig
     from prover.train import TrainConfig, train
 
@@ -118,42 +90,63 @@ def main(argv=None) -> int:
                     "arch": args.arch, "size": args.size, "sizes": s}
     print(json.dumps({k: report[k] for k in ("device", "versions")}), flush=True)
 
-    data = examples(s["examples"])
-    goals = [ex["goals"] for ex in examples(s["states"], seed=1)]
+    data = synthetic_examples(s["examples"])
+    goals = [ex["goals"] for ex in synthetic_examples(s["states"], seed=1)]
     ckpt = write_checkpoint(work / "checkpoint", args.arch, (ex["goals"] + "\n" + ex["tactic"] for ex in data),
                             vocab_size=s["vocab"], d_model=s["d_model"], n_layer=s["n_layer"], n_head=s["n_head"],
                             n_kv_head=s["n_kv_head"], d_ff=s["d_ff"], context=s["context"])
     print(f"checkpoint: {args.arch}, {time.perf_counter() - t_start:.0f} s", flush=True)
 
-    # 1. LoRA fine-tuning of the checkpoint (bf16 mixed precision and a bf16 base on a GPU)
-    if gpu:
-        torch.cuda.reset_peak_memory_stats()
-    cfg = TrainConfig(model=ModelConfig(checkpoint=str(ckpt)), steps=s["steps"], batch_size=s["batch_size"],
-                      lr=2e-3, warmup=min(20, s["steps"] // 5), log_every=5, eval_every=0, save_every=0,
-                      max_len=s["max_len"], holdout=64, eval_examples=64, eval_decode=8, eval_k=4,
-                      max_new_tokens=s["max_new_tokens"], lora_rank=s["lora_rank"], lora_alpha=2.0 * s["lora_rank"],
-                      gradient_checkpointing=gpu)
-    m = train(data, work / "model", cfg, progress=False)
-    report["train"] = {k: m[k] for k in ("steps", "params", "trained_params", "tokens_per_second",
-                                         "seconds_per_1000_steps", "first_train_loss", "last_train_loss",
-                                         "heldout_loss", "gradient_checkpointing", "device")}
-    report["train"]["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2) if gpu else None
-    print(f"train: {json.dumps(report['train'])}", flush=True)
-    shutil.copy(work / "model" / "loss.png", out / "loss.png")
-    (out / "train_metrics.json").write_text(json.dumps({"history": m["history"], **report["train"]}, indent=1) + "\n")
+    # 1. LoRA fine-tuning of the checkpoint (bf16 mixed precision and a bf16 base on a GPU),
+    #    and full fine-tuning of the same checkpoint for a third of the steps: the baseline
+    def tune(name: str, steps: int, rank: int) -> dict:
+        if gpu:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        cfg = TrainConfig(model=ModelConfig(checkpoint=str(ckpt)), steps=steps, batch_size=s["batch_size"],
+                          lr=2e-3 if rank else 3e-4, warmup=min(20, steps // 5), log_every=5, eval_every=0,
+                          save_every=0, max_len=s["max_len"], holdout=64, eval_examples=64, eval_decode=8, eval_k=4,
+                          max_new_tokens=s["max_new_tokens"], lora_rank=rank, lora_alpha=2.0 * max(rank, 1),
+                          gradient_checkpointing=gpu)
+        m = train(data, work / name, cfg, progress=False)
+        row = {k: m[k] for k in ("steps", "params", "trained_params", "tokens_per_second", "seconds_per_1000_steps",
+                                 "first_train_loss", "last_train_loss", "heldout_loss", "gradient_checkpointing",
+                                 "device")}
+        row["adam_state_mib"] = round(8 * m["trained_params"] / 2**20, 2)  # two fp32 moments per trained weight
+        row["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2) if gpu else None
+        print(f"train {name}: {json.dumps(row)}", flush=True)
+        return {**row, "history": m["history"]}
 
-    # 2. generation: every state in batches of gen_batch, and a few one state per call
+    lora_run = tune("lora", s["steps"], s["lora_rank"])
+    full_run = tune("full", max(5, s["steps"] // 3), 0)
+    report["train"] = {k: v for k, v in lora_run.items() if k != "history"}
+    report["train_full"] = {k: v for k, v in full_run.items() if k != "history"}
+    report["lora_vs_full"] = {
+        "tokens_per_second": round(lora_run["tokens_per_second"] / full_run["tokens_per_second"], 2),
+        "trained_params": round(lora_run["trained_params"] / full_run["trained_params"], 4),
+        "peak_gpu_memory": (round(lora_run["peak_gpu_memory_gib"] / full_run["peak_gpu_memory_gib"], 2)
+                            if gpu else None)}
+    shutil.copy(work / "lora" / "loss.png", out / "loss.png")
+    (out / "train_metrics.json").write_text(json.dumps(lora_run, indent=1) + "\n")
+
+    # 2. generation: every state in batches of gen_batch; the first ``single`` states both ways
     if gpu:
         torch.cuda.reset_peak_memory_stats()
-    batched = generation(work / "model", goals, s["k"], s["gen_batch"], s["max_new_tokens"])
-    single = generation(work / "model", goals[:s["single"]], s["k"], 1, s["max_new_tokens"])
-    report["generate"] = {"batched": batched, "one_state_per_call": single,
-                          "batching_speedup": round(batched["states_per_second"] / single["states_per_second"], 2),
+    batched = generation(work / "lora", goals, s["k"], s["gen_batch"], s["max_new_tokens"])
+    same = generation(work / "lora", goals[:s["single"]], s["k"], s["gen_batch"], s["max_new_tokens"])
+    single = generation(work / "lora", goals[:s["single"]], s["k"], 1, s["max_new_tokens"])
+    report["generate"] = {"batched": batched, "same_states_batched": same, "one_state_per_call": single,
+                          "batching_speedup": round(same["seconds"] and single["seconds"] / same["seconds"], 2),
                           "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if gpu else None}
     print(f"generate: {json.dumps(report['generate'])}", flush=True)
     report["seconds"] = round(time.perf_counter() - t_start, 1)
     (out / "gpu_check.json").write_text(json.dumps(report, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)  # only the figures come back
+    r, g = report["lora_vs_full"], report["generate"]
+    print(f"LoRA against full fine-tuning: tokens/s x{r['tokens_per_second']}, trained weights "
+          f"x{r['trained_params']}" + (f", peak GPU memory x{r['peak_gpu_memory']}" if gpu else ""))
+    print(f"generation, the same {g['one_state_per_call']['states']} states: {s['gen_batch']} per call is "
+          f"x{g['batching_speedup']} the speed of one per call")
     print(f"wrote {out / 'gpu_check.json'} in {report['seconds']} s", flush=True)
     return 0
 

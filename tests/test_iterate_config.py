@@ -14,13 +14,25 @@ CONFIGS = Path(__file__).resolve().parent.parent / "data" / "configs"
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.json") if not p.stem.startswith("model")))
-def test_presets_load(name):
-    cfg = IterateConfig.load(CONFIGS / f"{name}.json")
+def test_presets_load(name, tmp_path):
+    if name == "gpu":  # it fine-tunes a pretrained model, which the command line names
+        with pytest.raises(ConfigError, match="--checkpoint DIR"):
+            IterateConfig.load(CONFIGS / "gpu.json")
+    cfg = IterateConfig.load(CONFIGS / f"{name}.json", checkpoint=str(tmp_path) if name == "gpu" else None)
     assert cfg.rounds >= 1
     if cfg.transductive:  # its pool is its target, and it has no evaluation split
         assert cfg.name.endswith("-transductive") and cfg.pool == [{"split": cfg.target}]
     else:
         assert cfg.eval_split not in [p.get("split") for p in cfg.pool]
+
+
+def test_gpu_preset_starts_from_the_checkpoint_with_lora_and_batches_the_frontier(tmp_path):
+    cfg = IterateConfig.load(CONFIGS / "gpu.json", checkpoint=str(tmp_path))
+    assert cfg.train_initial["model"] == {"checkpoint": str(tmp_path)}
+    assert cfg.train_initial["lora_rank"] > 0 and cfg.train_finetune["lora_rank"] > 0
+    assert cfg.train_initial["gradient_checkpointing"] is True
+    assert cfg.search["batch_states"] > 1 and cfg.decode["batch_size"] >= cfg.search["batch_states"]
+    assert cfg.decode["engine"] == "auto"
 
 
 def test_lean_preset_needs_no_coq_corpus():

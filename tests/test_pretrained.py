@@ -215,8 +215,13 @@ def test_the_device_check_runs_at_tiny_size_on_the_cpu(tmp_path):
     t = report["train"]
     assert t["steps"] == 20 and 0 < t["trained_params"] < t["params"] and t["tokens_per_second"] > 0
     assert t["last_train_loss"] < t["first_train_loss"]
+    full = report["train_full"]  # the baseline: full fine-tuning of the same checkpoint
+    assert full["trained_params"] == full["params"] and full["steps"] == 6
+    assert report["lora_vs_full"]["trained_params"] == pytest.approx(t["trained_params"] / full["trained_params"],
+                                                                     abs=1e-4)
     g = report["generate"]
-    assert g["batched"]["states"] == 16 and g["batched"]["batch"] == 8 and g["one_state_per_call"]["batch"] == 1
+    assert g["batched"]["states"] == 16 and g["batched"]["batch"] == 4 and g["one_state_per_call"]["batch"] == 1
+    assert g["same_states_batched"]["states"] == g["one_state_per_call"]["states"] == 8
     assert g["batched"]["candidate_tokens_per_second"] > 0 and g["batching_speedup"] > 0
     assert len(json.loads((out / "train_metrics.json").read_text())["history"]["train"]) == 4
     assert (out / "loss.png").stat().st_size > 1000 and "wrote" in (out / "log.txt").read_text()
