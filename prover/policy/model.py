@@ -64,6 +64,7 @@ class DecodeConfig:
     repair: int = 0               # variants per generated tactic with invented names (prover.policy.repair)
     novel: bool = False           # generate 2k and keep the k best that no source offers
     engine: str = "auto"          # decoding: "transformers", "vllm" (a GPU), "auto" (vllm where it can run)
+    vllm_memory: float = 0.5      # share of the GPU's memory one worker's vLLM takes (weights and cache)
 
 
 class ModelPolicy:
@@ -359,7 +360,7 @@ class ModelPolicy:
 
 def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 1.0, max_new_tokens: int = 64,
                 top_p: float = 1.0, oversample: int = 2, fixed_weight: float = 0.0, repair: int = 0, novel: bool = False,
-                engine: str = "auto", device: str | None = None, batch_size: int = 8, seed: int = 0,
+                engine: str = "auto", vllm_memory: float = 0.5, device: str | None = None, batch_size: int = 8, seed: int = 0,
                 threads: int | None = None, menu: list[str] | str | None = None,
                 templates: str | None = None, sources: Sequence | None = None,
                 backend: str = "coq") -> ModelPolicy:
@@ -385,9 +386,10 @@ def load_policy(model_dir, k: int = 8, mode: str = "beam", temperature: float = 
     from prover.policy import vllm_decoder
     cfg = DecodeConfig(k=k, mode=mode, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, seed=seed, top_p=top_p, oversample=oversample,
-                       fixed_weight=fixed_weight, repair=repair, novel=novel, engine=engine)
+                       fixed_weight=fixed_weight, repair=repair, novel=novel, engine=engine, vllm_memory=vllm_memory)
     b = backends.get(backend)
     tm = load(model_dir)
-    decoder = vllm_decoder.VllmDecoder(model_dir, seed=seed) if vllm_decoder.resolve(engine) == "vllm" else None
+    decoder = (vllm_decoder.VllmDecoder(model_dir, seed=seed, gpu_memory_utilization=vllm_memory)
+               if vllm_decoder.resolve(engine) == "vllm" else None)
     return ModelPolicy(tm, cfg, device=device, sources=sources, style=b.goal_style,
                        names=load_names(model_dir) if repair else None, binders=b.binder_words, decoder=decoder)

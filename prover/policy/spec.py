@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 GENERATORS = (None, "model")
 SCORERS = ("fixed", "model")
 DECODE_KEYS = ("mode", "temperature", "top_p", "oversample", "max_new_tokens", "batch_size", "seed",
-               "fixed_weight", "repair", "novel", "engine")
+               "fixed_weight", "repair", "novel", "engine", "vllm_memory")
 
 
 @dataclass(frozen=True)

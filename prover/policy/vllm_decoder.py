@@ -44,7 +44,8 @@ class VllmDecoder:
 
     def __init__(self, model_dir, seed: int = 0, gpu_memory_utilization: float = 0.5):
         from vllm import LLM
-        # half the GPU: the transformers copy of the model (the scorer) lives beside it
+        # a share of the GPU (decode.vllm_memory): the transformers copy of the model (the
+        # scorer) lives beside it, and every search worker on this GPU has its own
         self.llm = LLM(model=str(model_dir), tokenizer=str(model_dir), seed=seed, dtype="bfloat16",
                        gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True)
 
