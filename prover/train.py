@@ -340,6 +340,8 @@ def train(data, out_dir, config: TrainConfig | None = None, init=None, progress:
         tm = load(init, dtype)
     else:
         tm = TacticModel.create(cfg.model, examples, dtype)
+    if not cfg.lora_rank and tm.model.dtype != torch.float32:  # a bf16 model (merged from a GPU LoRA run)
+        tm.model = tm.model.float()                              # trains in fp32 with mixed precision
     if cfg.gradient_checkpointing:
         activation_checkpointing(tm.model, True)
     if cfg.lora_rank:

@@ -225,3 +225,14 @@ def test_the_device_check_runs_at_tiny_size_on_the_cpu(tmp_path):
     assert g["batched"]["candidate_tokens_per_second"] > 0 and g["batching_speedup"] > 0
     assert len(json.loads((out / "train_metrics.json").read_text())["history"]["train"]) == 4
     assert (out / "loss.png").stat().st_size > 1000 and "wrote" in (out / "log.txt").read_text()
+
+
+def test_full_fine_tuning_of_a_bf16_model_trains_in_fp32(lora_run, tmp_path):
+    """A GPU LoRA run merges into a bf16 model; a later full fine-tuning of it trains fp32 weights."""
+    _, _, out, _ = lora_run
+    tm = load(out)
+    TacticModel(tm.model.to(torch.bfloat16), tm.tokenizer, tm.config).save(tmp_path / "bf16")
+    assert load(tmp_path / "bf16").model.dtype == torch.bfloat16
+    m = train(EXAMPLES, tmp_path / "ft", replace(lora_cfg(None), model=ModelConfig(), steps=2, lora_rank=0),
+              init=tmp_path / "bf16", progress=False)
+    assert m["trained_params"] == m["params"] and load(tmp_path / "ft").model.dtype == torch.float32
