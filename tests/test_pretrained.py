@@ -236,3 +236,26 @@ def test_full_fine_tuning_of_a_bf16_model_trains_in_fp32(lora_run, tmp_path):
     m = train(EXAMPLES, tmp_path / "ft", replace(lora_cfg(None), model=ModelConfig(), steps=2, lora_rank=0),
               init=tmp_path / "bf16", progress=False)
     assert m["trained_params"] == m["params"] and load(tmp_path / "ft").model.dtype == torch.float32
+
+
+def test_cli_train_from_a_checkpoint_with_lora(checkpoint, tmp_path):
+    import subprocess
+    import sys
+    _, ckpt = checkpoint
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(ex) + "\n" for ex in EXAMPLES))
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"steps": 3, "batch_size": 4, "eval_every": 0, "holdout": 8, "eval_decode": 1,
+                               "eval_k": 2, "max_new_tokens": 8, "max_len": 128}))
+    out = tmp_path / "model"
+    run = subprocess.run([sys.executable, "-m", "prover", "train", "--data", str(data), "--out", str(out),
+                          "--config", str(cfg), "--checkpoint", str(ckpt), "--lora-rank", "4", "--quiet"],
+                         capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "LoRA rank 4" in run.stdout and (out / "adapter" / "adapter_config.json").is_file()
+    assert json.loads((out / "metrics.json").read_text())["trained_params"] < load(out).n_params()
+    bad = subprocess.run([sys.executable, "-m", "prover", "train", "--data", str(data), "--out", str(tmp_path / "x"),
+                          "--config", str(cfg), "--checkpoint", str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=240)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
+    assert f"{tmp_path / 'none'}: cannot load checkpoint" in bad.stderr

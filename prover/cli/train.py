@@ -23,6 +23,10 @@ def cmd_train(args) -> int:
             cfg = replace(cfg, steps=args.steps)
         if args.heldout:
             cfg = replace(cfg, heldout=args.heldout)
+        if args.checkpoint:
+            cfg = replace(cfg, model=replace(cfg.model, checkpoint=args.checkpoint))
+        if args.lora_rank is not None:
+            cfg = replace(cfg, lora_rank=args.lora_rank)
         m = train(args.data, args.out, cfg, init=args.init, progress=not args.quiet)
     except (ModelError, FileNotFoundError, ValueError) as e:
         return die(str(e))
@@ -32,6 +36,9 @@ def cmd_train(args) -> int:
             parts.append(f"held-out loss {m['heldout_loss']:.3f}")
         if m.get("top1") is not None:
             parts.append(f"top-1 {m['top1']:.2f}, top-{m['k']} {m['topk']:.2f}")
+        if m.get("lora"):
+            parts.append(f"LoRA rank {m['lora']['rank']}: {m['trained_params'] / 1e6:.2f}M weights trained, "
+                         f"merged (the adapter in {Path(args.out) / 'adapter'})")
         print("; ".join(parts))
     return 0
 
@@ -45,6 +52,10 @@ def register(sub) -> None:
                    help="train config JSON (default: data/configs/model_default.json, the model `make iterate` "
                         "trains in round 0; data/configs/model_large.json is a 5.9M-parameter one for longer runs)")
     t.add_argument("--init", default=None, help="fine-tune this model directory (keeps its tokenizer)")
+    t.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="start from this Hugging Face causal LM directory (its tokenizer kept, the prompt tags added)")
+    t.add_argument("--lora-rank", type=int, default=None, metavar="R",
+                   help="train LoRA adapters of rank R (peft), the base frozen; 0: full fine-tuning (default: the config's)")
     t.add_argument("--steps", type=int, default=None, help="override the config's steps")
     t.add_argument("--heldout", default=None, help="held-out JSONL (default: part of the training data)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
