@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="folder for the figures ($OUT on the device)")
     ap.add_argument("--size", choices=sorted(SIZES), default="gpu",
-                    help="gpu (a 100M model, minutes on an H100), cpu (the project's CPU model size, minutes), "
+                    help="gpu (an 82M-parameter model, minutes on an H100), cpu (the project's CPU model size, minutes), "
                          "tiny (seconds: the test suite's)")
     ap.add_argument("--tiny", action="store_const", dest="size", const="tiny", help="--size tiny")
     ap.add_argument("--arch", default="qwen2", help="llama, qwen2, mistral or gpt2")
