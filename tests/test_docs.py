@@ -179,14 +179,14 @@ def test_config_md_example_is_a_valid_config(tmp_path):
         IterateConfig.load(path)
 
 
-def test_every_preset_loads():
+def test_every_preset_loads(tmp_path):
     """The presets the README lists are real configs (a key they use that was renamed fails here)."""
     from prover.loop.config import IterateConfig
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     named = set(re.findall(r"^\| `(\w+)` \|", readme, re.M)) & {p.stem for p in (REPO / "data/configs").glob("*.json")}
     assert {"tiny", "default", "lean"} <= named
     for name in named:  # the gpu preset fine-tunes a checkpoint the command line names
-        IterateConfig.load(REPO / "data" / "configs" / f"{name}.json", checkpoint="DIR" if name == "gpu" else None)
+        IterateConfig.load(REPO / "data" / "configs" / f"{name}.json", checkpoint=str(tmp_path) if name == "gpu" else None)
 
 
 # --------------------------------------------------------------------------- the package tree

@@ -33,6 +33,8 @@ def test_gpu_preset_starts_from_the_checkpoint_with_lora_and_batches_the_frontie
     assert cfg.train_initial["gradient_checkpointing"] is True
     assert cfg.search["batch_states"] > 1 and cfg.decode["batch_size"] >= cfg.search["batch_states"]
     assert cfg.decode["engine"] == "auto"
+    with pytest.raises(ConfigError, match=f"checkpoint {tmp_path / 'nothing'}: no such model directory"):
+        IterateConfig.load(CONFIGS / "gpu.json", checkpoint=str(tmp_path / "nothing"))
 
 
 def test_lean_preset_needs_no_coq_corpus():

@@ -10,6 +10,7 @@ this schema.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,7 +146,10 @@ class IterateConfig:
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path}: search: {e}") from None
         t0 = cfg.train_initial
-        if t0.get("lora_rank") and not (t0.get("model") or {}).get("checkpoint") and not cfg.model_init:
+        ckpt = (t0.get("model") or {}).get("checkpoint")
+        if ckpt and not Path(ckpt).is_dir() and not re.fullmatch(r"[\w.-]+/[\w.-]+", ckpt):  # a hub id is left to the loader
+            raise ConfigError(f"{path}: checkpoint {ckpt}: no such model directory")
+        if t0.get("lora_rank") and not ckpt and not cfg.model_init:
             raise ConfigError(f"{path}: train_initial.lora_rank adapts a pretrained model: give one with "
                               f"--checkpoint DIR (a Hugging Face model directory)")
         if cfg.stop_after_stale < 0:
