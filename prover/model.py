@@ -210,6 +210,10 @@ class TacticModel:
                               if m is not None}.values():
                     w = layer.weight
                     w[before:] = w[:min(before, rows)].float().mean(0).to(w.dtype)
+        # the checkpoint's own decoding defaults (sampling, top-k, a repetition penalty...) would
+        # apply to every generate call: the policy decodes as it is told, nothing more
+        from transformers import GenerationConfig
+        model.generation_config = GenerationConfig()
         cls._set_generation_ids(model, tokenizer)
         cfg.context = _context_of(model)
         return cls(model, tokenizer, cfg, added=new_ids)

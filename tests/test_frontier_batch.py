@@ -146,3 +146,28 @@ def test_model_beam_gives_each_state_the_same_candidates_batched_as_alone(traine
     for b, a in zip(batched, alone):
         assert [c.tactic for c in b] == [c.tactic for c in a]
         assert [c.logprob for c in b] == pytest.approx([c.logprob for c in a], abs=1e-3)
+
+
+def test_a_sampling_model_policy_gives_the_same_search_batched(coq, wide, trained):
+    """Sampling is per state (prover.policy.sampling), so with the tiny model sampling next to the
+    menu a batched search expands the same nodes with the same edges as one state per call."""
+    from prover.policy.menu import MenuSource
+    from prover import backends
+    from prover.policy.model import load_policy
+    out, _ = trained
+    runs = []
+    for batch in (1, 4):
+        pol = Recording(load_policy(out, k=3, mode="sample", max_new_tokens=10, seed=11,
+                                    sources=[MenuSource(backends.get("coq"), MENU)]))
+        res = BestFirstSearch(coq, pol, SearchConfig(max_expansions=12, tactic_timeout=60,
+                                                     batch_states=batch)).run(wide)
+        runs.append((res, pol))
+    (one, _), (many, poln) = runs
+    assert max(len(c) for c in poln.calls) > 1
+    assert (many.outcome, many.proof, many.expansions) == (one.outcome, one.proof, one.expansions)
+    a, b = edges_by_node(one), edges_by_node(many)
+    assert a.keys() == b.keys()
+    for sid in a:  # the same tactics in the same order; scores up to the padding's rounding
+        assert [e[0] for e in a[sid]] == [e[0] for e in b[sid]]
+        assert [e[1] for e in a[sid]] == pytest.approx([e[1] for e in b[sid]], abs=1e-3)
+        assert [e[2:] for e in a[sid]] == [e[2:] for e in b[sid]]

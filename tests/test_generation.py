@@ -107,3 +107,35 @@ def test_the_vllm_adapter_gives_the_transformers_candidates_and_scores(trained, 
     assert calls[-1] == ("sample", 1, 6) and 0 < len(sampled[0]) <= 3
     check = plain.score(GOALS[:1], [c.tactic for c in sampled[0]])[0]
     assert [c.logprob for c in sampled[0]] == pytest.approx(check, abs=1e-4)
+
+
+def test_gumbel_sampler_draws_from_the_tempered_nucleus():
+    """20,000 rows, one step: the argmax of logits + the rows' noise is distributed as the
+    softmax at the temperature, restricted to the top-p nucleus."""
+    from prover.policy.sampling import GumbelSampler, gumbel, row_seeds
+    logits = torch.tensor([2.0, 1.0, 0.0, -1.0, -3.0])
+    seeds = row_seeds(["a goal"], 20000, "salt")
+    ids = torch.zeros((20000, 7), dtype=torch.long)
+    for temperature, top_p in [(1.0, 1.0), (0.5, 1.0), (1.0, 0.8)]:
+        picked = GumbelSampler(seeds, temperature, top_p)(ids, logits.expand(20000, 5)).argmax(-1)
+        freq = torch.bincount(picked, minlength=5).float() / 20000
+        p = torch.softmax(logits / temperature, -1)
+        if top_p < 1:  # the nucleus of [0.64, 0.23, 0.09, 0.03, 0.004] at 0.8: the first two
+            p = torch.tensor([p[0], p[1], 0, 0, 0]) / (p[0] + p[1])
+        assert torch.allclose(freq, p, atol=0.012), (temperature, top_p, freq, p)
+    # the noise is a function of (seed, step, token): the same again, another at the next step
+    assert torch.equal(gumbel(seeds[:3], 7, 5), gumbel(seeds[:3], 7, 5))
+    assert not torch.equal(gumbel(seeds[:3], 7, 5), gumbel(seeds[:3], 8, 5))
+
+
+def test_a_states_samples_do_not_depend_on_its_batch(trained):
+    out, _ = trained
+    policy = load_policy(out, k=4, mode="sample", max_new_tokens=12, seed=3, batch_size=8)
+    together = policy.propose_goals(GOALS)
+    alone = [policy.propose_goals([g])[0] for g in GOALS]
+    reordered = policy.propose_goals(GOALS[::-1])[::-1]
+    for t, a, r in zip(together, alone, reordered):
+        assert [c.tactic for c in t] == [c.tactic for c in a] == [c.tactic for c in r]
+        assert [c.logprob for c in t] == pytest.approx([c.logprob for c in a], abs=1e-3)
+    other = load_policy(out, k=4, mode="sample", max_new_tokens=12, seed=4, batch_size=8).propose_goals(GOALS)
+    assert [[c.tactic for c in cs] for cs in other] != [[c.tactic for c in cs] for cs in together]

@@ -259,3 +259,20 @@ def test_cli_train_from_a_checkpoint_with_lora(checkpoint, tmp_path):
                          capture_output=True, text=True, timeout=240)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
     assert f"{tmp_path / 'none'}: cannot load checkpoint" in bad.stderr
+
+
+def test_the_checkpoints_own_decoding_defaults_are_dropped(checkpoint, tmp_path):
+    """A checkpoint's generation_config.json (Qwen2.5's has sampling, top-k and a repetition
+    penalty) would change every generate call; the starting model decodes as the policy says."""
+    import shutil
+    _, ckpt = checkpoint
+    copy = tmp_path / "ckpt"
+    shutil.copytree(ckpt, copy)
+    gen = json.loads((copy / "generation_config.json").read_text())
+    gen.update(do_sample=True, top_k=5, temperature=0.7, repetition_penalty=1.3)
+    (copy / "generation_config.json").write_text(json.dumps(gen))
+    tm = TacticModel.create(ModelConfig(checkpoint=str(copy)), [])
+    g = tm.model.generation_config
+    assert (g.eos_token_id, g.pad_token_id) == (tm.eos_id, tm.pad_id)
+    assert g.do_sample in (None, False) and g.repetition_penalty in (None, 1.0)
+    assert g.top_k in (None, 50) and g.temperature in (None, 1.0)

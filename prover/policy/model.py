@@ -11,15 +11,15 @@ Two decoders (run by transformers' ``generate``, or by vLLM on a GPU where it is
     sequences; the highest-probability ones, deterministic).
   * ``sample``: ``oversample * k`` samples at ``temperature`` per state, de-duplicated,
     the best k kept; more rounds (at most ``rounds``) for the states still short of k
-    distinct tactics; seeded, so the same states give the same candidates.
+    distinct tactics; each state's samples a function of the seed and the state alone
+    (:mod:`prover.policy.sampling`), whatever else is decoded in the same call.
 
 With ``novel``, the generator decodes 2k and keeps the k best that no source offers at that
 state (on miniF2F states 43% of the round-0 model's beam duplicated an offered tactic).
 
 Candidates that decode to the same text after stripping are merged (the better score is
 kept); empty ones and ones that are not valid UTF-8 are dropped, so a state may get fewer
-than k. Sampling is deterministic for a given seed and batch of goals (identical goals in
-one call are decoded once).
+than k. Identical goals in one call are decoded once.
 
 With candidate sources (``prover.policy.sources``: the backend's automation menu, the
 state's hypothesis templates...), every state also gets every offered tactic as a candidate,
@@ -283,38 +283,32 @@ class ModelPolicy:
     def _generate(self, goals: list[str], k: int) -> list[list[Candidate]]:
         """k best distinct candidates per goal text: one beam search, or sampling rounds until
         every goal has k distinct candidates (at most ``rounds``)."""
-        import torch
         best: list[dict[str, float]] = [{} for _ in goals]
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(self.cfg.seed)
-            todo = list(range(len(goals)))
-            for _ in range(1 if self.cfg.mode == "beam" else self.cfg.rounds):
-                for i, found in zip(todo, self._decode([goals[i] for i in todo], k)):
-                    for text, lp in found:
-                        if lp > best[i].get(text, -math.inf):
-                            best[i][text] = lp
-                todo = [i for i in todo if len(best[i]) < k]
-                if not todo:
-                    break
+        todo = list(range(len(goals)))
+        for r in range(1 if self.cfg.mode == "beam" else self.cfg.rounds):
+            for i, found in zip(todo, self._decode([goals[i] for i in todo], k, round_=r)):
+                for text, lp in found:
+                    if lp > best[i].get(text, -math.inf):
+                        best[i][text] = lp
+            todo = [i for i in todo if len(best[i]) < k]
+            if not todo:
+                break
         return [[Candidate(t, lp) for t, lp in sorted(b.items(), key=lambda kv: -kv[1])[:k]] for b in best]
 
-    def _decode(self, goals: list[str], k: int, sample: bool = False,
-                seed: int | None = None) -> list[list[tuple[str, float]]]:
+    def _decode(self, goals: list[str], k: int, sample: bool = False, seed: int | None = None,
+                round_: int = 0) -> list[list[tuple[str, float]]]:
         """One generate call: (text, log-probability) of every valid decoded sequence, per goal.
         ``sample``: nucleus sampling (``WIDEN_TOP_P``, temperature 1) whatever the mode, seeded
-        with ``seed``, for a widened node."""
-        import torch
+        with ``seed``, for a widened node. Sampling is per state (:mod:`prover.policy.sampling`):
+        a goal's samples depend on the seed, the round and the goal, never on the batch."""
         if sample:
-            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-                torch.manual_seed(self.cfg.seed if seed is None else seed)
-                return self._generate_call(goals, self.cfg.oversample * k,
-                                           dict(do_sample=True, temperature=1.0, top_k=0, top_p=WIDEN_TOP_P))
+            return self._generate_call(goals, self.cfg.oversample * k,
+                                       dict(sampler=(1.0, WIDEN_TOP_P, f"{self.cfg.seed if seed is None else seed}")))
         if self.cfg.mode == "beam":
-            n, kw = k, dict(num_beams=k, do_sample=False, length_penalty=0.0, early_stopping=True)
-        else:
-            n, kw = self.cfg.oversample * k, dict(do_sample=True, temperature=self.cfg.temperature,
-                                                  top_k=0, top_p=self.cfg.top_p)
-        return self._generate_call(goals, n, kw)
+            return self._generate_call(goals, k, dict(num_beams=k, do_sample=False, length_penalty=0.0,
+                                                      early_stopping=True))
+        return self._generate_call(goals, self.cfg.oversample * k,
+                                   dict(sampler=(self.cfg.temperature, self.cfg.top_p, f"{self.cfg.seed}/{round_}")))
 
     def _generate_call(self, goals: list[str], n: int, kw: dict) -> list[list[tuple[str, float]]]:
         """``n`` sequences per goal from one ``generate`` call with options ``kw``."""
@@ -322,8 +316,17 @@ class ModelPolicy:
         if self.decoder is not None:
             return self._decoder_call(goals, n, kw)
         ids, mask = self._prompts(goals)
+        kw = dict(kw)
+        if "sampler" in kw:  # greedy over per-row Gumbel noise: each prompt repeated n times
+            from transformers import LogitsProcessorList
+            from prover.policy.sampling import GumbelSampler, row_seeds
+            temperature, top_p, salt = kw.pop("sampler")
+            ids, mask = ids.repeat_interleave(n, 0), mask.repeat_interleave(n, 0)
+            kw.update(num_beams=1, do_sample=False, logits_processor=LogitsProcessorList(
+                [GumbelSampler(row_seeds(goals, n, salt).to(self.device), temperature, top_p)]))
         with torch.no_grad():
-            out = self.model.generate(input_ids=ids, attention_mask=mask, num_return_sequences=n,
+            out = self.model.generate(input_ids=ids, attention_mask=mask,
+                                      num_return_sequences=1 if "logits_processor" in kw else n,
                                       max_new_tokens=self.cfg.max_new_tokens, return_dict_in_generate=True,
                                       output_logits=True, pad_token_id=self.tm.pad_id,
                                       eos_token_id=self.tm.eos_id, **kw)
@@ -332,24 +335,32 @@ class ModelPolicy:
                                                          normalize_logits=True).float()
         gen = out.sequences[:, ids.shape[1]:].tolist()
         results: list[list[tuple[str, float]]] = [[] for _ in goals]
+        cut: dict[int, list[int]] = {}  # goal -> places in its results of sequences cut at max_new_tokens
         for j, row in enumerate(gen):
             length = row.index(self.tm.eos_id) + 1 if self.tm.eos_id in row else len(row)
             lp = float(steps[j, :length].sum())
             text = self.tm.decode(row[:length])
             if text and "\ufffd" not in text and math.isfinite(lp):  # not empty, valid UTF-8
+                if self.tm.eos_id not in row[:length]:
+                    cut.setdefault(j // n, []).append(len(results[j // n]))
                 results[j // n].append((text, lp))
+        for i, places in cut.items():  # their score as every candidate's: the end of sequence included
+            for p, lp in zip(places, self.score([goals[i]], [results[i][p][0] for p in places])[0]):
+                results[i][p] = (results[i][p][0], lp)
         return results
 
 
     def _decoder_call(self, goals: list[str], n: int, kw: dict) -> list[list[tuple[str, float]]]:
         """Like :meth:`_generate_call`, the sequences picked by the external decoder (vLLM) and
-        scored by :meth:`score`: the same log-probabilities as the transformers path."""
-        import torch
+        scored by :meth:`score`: the same log-probabilities as the transformers path (vLLM's
+        samples are its own, seeded per call)."""
+        import hashlib
         room = max(8, self.tm.context - self.cfg.max_new_tokens)
         prompts = [self.tm.encode_prompt(g, room) for g in goals]
-        seqs = self.decoder.decode(prompts, n, beam=kw.get("num_beams", 1) > 1, max_new_tokens=self.cfg.max_new_tokens,
-                                   eos_id=self.tm.eos_id, temperature=kw.get("temperature", 1.0),
-                                   top_p=kw.get("top_p", 1.0), seed=torch.initial_seed())
+        temperature, top_p, salt = kw.get("sampler", (1.0, 1.0, ""))
+        seqs = self.decoder.decode(prompts, n, beam="sampler" not in kw, max_new_tokens=self.cfg.max_new_tokens,
+                                   eos_id=self.tm.eos_id, temperature=temperature, top_p=top_p,
+                                   seed=int.from_bytes(hashlib.blake2b(salt.encode(), digest_size=4).digest(), "little"))
         results: list[list[tuple[str, float]]] = []
         for g, rows in zip(goals, seqs):
             texts = list(dict.fromkeys(t for t in (self.tm.decode(r) for r in rows) if t and "\ufffd" not in t))
