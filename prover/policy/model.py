@@ -349,7 +349,6 @@ class ModelPolicy:
                 results[i][p] = (results[i][p][0], lp)
         return results
 
-
     def _decoder_call(self, goals: list[str], n: int, kw: dict) -> list[list[tuple[str, float]]]:
         """Like :meth:`_generate_call`, the sequences picked by the external decoder (vLLM) and
         scored by :meth:`score`: the same log-probabilities as the transformers path (vLLM's
