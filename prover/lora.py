@@ -54,7 +54,3 @@ def merged(model):
     """The base model with the adapter's weights added in (the adapter is gone from it)."""
     return model.merge_and_unload()
 
-
-def is_lora(model) -> bool:
-    from peft import PeftModel
-    return isinstance(model, PeftModel)

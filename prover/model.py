@@ -96,19 +96,23 @@ def quiet():
             hf_logging.enable_progress_bar()
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int):
-    """Byte-level BPE on ``texts``, wrapped as a transformers PreTrainedTokenizerFast."""
+def bpe(texts: Iterable[str], vocab_size: int, special_tokens: list[str], min_frequency: int = 2):
+    """A byte-level BPE (a ``tokenizers.Tokenizer``) trained on ``texts``, ``special_tokens`` first."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=special_tokens,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS,
-                                   extra_special_tokens=[GOALS_TAG, TACTIC_TAG],
+    return tok
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int):
+    """Byte-level BPE on ``texts``, wrapped as a transformers PreTrainedTokenizerFast."""
+    from transformers import PreTrainedTokenizerFast
+    return PreTrainedTokenizerFast(tokenizer_object=bpe(texts, vocab_size, SPECIAL_TOKENS), pad_token=PAD,
+                                   eos_token=EOS, extra_special_tokens=[GOALS_TAG, TACTIC_TAG],
                                    model_max_length=1_000_000_000)
 
 

@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 from typing import Iterable
 
-from prover.model import quiet
+from prover.model import bpe, quiet
 
 EOS_TOKEN = "<|endoftext|>"  # the checkpoint's own end of text (Qwen's name); no pad, no prompt tags
 
@@ -53,15 +53,8 @@ def synthetic_examples(n: int, seed: int = 0) -> list[dict]:
 
 
 def _tokenizer(texts: Iterable[str], vocab_size: int):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[EOS_TOKEN], show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS_TOKEN)
+    return PreTrainedTokenizerFast(tokenizer_object=bpe(texts, vocab_size, [EOS_TOKEN], min_frequency=0), eos_token=EOS_TOKEN)
 
 
 def build(arch: str, vocab: int, d_model: int = 64, n_layer: int = 2, n_head: int = 4, n_kv_head: int = 2,
