@@ -46,7 +46,8 @@ from prover.env import Goal, State, parse_goals_text
 from prover.policy.base import Candidate
 
 VERSION = 2  # of the feature layout and the objective: a ranker saved under another version is stale
-SOURCES = ("menu", "templates", "macros", "retrieval", "hints", "cases", "witnesses", "premises", "model")
+SOURCES = ("menu", "templates", "macros", "retrieval", "hints", "cases", "witnesses", "premises", "model",
+           "instances", "numerals")
 MODES = ("learned", "random", "fixed")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_'.]*")

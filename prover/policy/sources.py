@@ -18,6 +18,8 @@ SOURCES: dict[str, str] = {
     "cases": "prover.policy.cases:CaseSource",
     "witnesses": "prover.policy.witnesses:WitnessSource",
     "premises": "prover.policy.premises:PremiseSource",
+    "instances": "prover.policy.instances:InstanceSource",
+    "numerals": "prover.policy.numerals:NumeralSource",
 }
 
 

@@ -1,0 +1,130 @@
+"""The ``instances`` and ``numerals`` candidate sources (coq_env/instances.py,
+coq_env/numerals.py): a definition rewritten where its function is applied, a recurrence
+specialised at the goal's indices, large nat numerals made readable to lia; each closes a goal
+the menu leaves open on real Coq, and a fresh coqc accepts the proof."""
+from __future__ import annotations
+
+from coq_env.cheat import check_tactic
+from coq_env.numerals import digits, numerals
+from prover.env import Goal, Hyp, ProofFinished, State
+from prover.policy.sources import make_source
+from tests.conftest import write
+
+MENU_CLOSERS = ["intros; lra", "intros; nra", "intros; field", "intros; lia", "intros; nia", "intros; subst; lra",
+                "intros; simpl in *; lra", "intros; simpl in *; lia"]
+
+
+def _problem(tmp_path, name, text):
+    from coq_env.problems import parse_file
+    return parse_file(write(tmp_path / "p" / f"{name}.v", text))
+
+
+def _offered(source, state, **kw):
+    return make_source(source, "coq", **kw).candidates(state)
+
+
+def _first_proof(env, state, tactics, timeout=5):
+    for t in tactics:
+        out = env.apply(state, t, timeout=timeout)
+        if isinstance(out, ProofFinished):
+            return out
+    return None
+
+
+DEF_STATE = State((Goal((
+    Hyp(("a", "b"), "R"), Hyp(("f",), "R -> R"),
+    Hyp(("h0",), "forall x : R, f x = a * x ^ 4 - b * x ^ 2 + x + 5"),
+    Hyp(("h1",), "f (-3) = 2"),
+), "f 3 = 8"),))
+PARTIAL_STATE = State((Goal((
+    Hyp(("f",), "R -> R"), Hyp(("h0",), "forall x : R, x <> -2 -> f x = 1 / (x + 2)"),
+), "f (f 1) = 3 / 7"),))
+REC_ROOT = State((Goal((), "forall a : nat -> R, (forall n : nat, a (S (S n)) - a (S n) = a (S n) - a n) -> "
+                           "a 1%nat = 2 / 3 -> a 9%nat = 4 / 5 -> a 5%nat = 11 / 15"),))
+
+
+def test_a_definition_is_rewritten_and_the_closer_is_the_conclusions_arithmetic():
+    ts = _offered("instances", DEF_STATE)
+    # f's values are reals: the closers are the real ones, although the conclusion names no R
+    assert ts[0] == "repeat rewrite h0 in *; lra."
+    assert "rewrite (h0 (-3)) in *; lra." in ts and "rewrite (h0 3) in *; lra." in ts
+    assert not any(t.endswith("lia.") for t in ts)
+    for t in ts:
+        assert check_tactic(t) == t
+
+
+def test_a_definition_with_premises_is_rewritten_innermost_first_with_its_side_conditions():
+    ts = _offered("instances", PARTIAL_STATE)
+    # the outer f (f 1) cannot be rewritten before f 1: its side condition is about f 1
+    assert "rewrite (h0 1) by lra; repeat rewrite h0 by lra; lra." in ts
+    assert not any(t.startswith("rewrite (h0 (f 1))") for t in ts)
+
+
+def test_a_recurrence_is_specialised_at_the_indices_the_goal_names():
+    ts = _offered("instances", REC_ROOT)
+    poses = "; ".join(f"pose proof (H {i}%nat)" for i in range(10))  # a 9 is the largest index
+    assert ts[0] == f"intros; {poses}; simpl in *; lra."
+    assert f"intros; {poses}." in ts
+    assert len(ts) == len(set(ts)) and len(_offered("instances", REC_ROOT, limit=2)) == 2
+    # nothing universal: nothing to offer
+    assert _offered("instances", State((Goal((Hyp(("x",), "R"),), "x = x"),))) == []
+
+
+def test_numerals_are_read_as_coq_prints_them_and_written_in_small_digits():
+    printed = ("x + y = of_num_uint (Number.UIntDecimal (Decimal.D1 (Decimal.D7 (Decimal.D4 (Decimal.D0 "
+               "(Decimal.D2 Decimal.Nil)))))) -> 14238%Z = 3")
+    assert numerals(printed) == {17402, 14238, 3}
+    assert digits(123422) == "123 * 1000 + 422"
+    assert digits(1000001) == "1000 * 1000 + 1" and digits(20000) == "20 * 1000"
+    assert eval(digits(912673).replace(" ", "")) == 912673
+    assert _offered("numerals", State((Goal((Hyp(("n",), "nat"),), "n + 4999 = 5"),))) == []
+
+
+def test_instances_prove_what_the_menu_cannot_and_the_checker_accepts(env, tmp_path):
+    from prover.check import check_proof
+    p = _problem(tmp_path, "arith_seq", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem arith_seq : forall a : nat -> R,
+          (forall n : nat, a (S (S n)) - a (S n) = a (S n) - a n) ->
+          a 1%nat = 2 / 3 -> a 9%nat = 4 / 5 -> a 5%nat = 11 / 15.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(p)
+    assert _first_proof(env, root, MENU_CLOSERS) is None
+    out = _first_proof(env, root, _offered("instances", root))
+    assert out is not None and "pose proof (H 7%nat)" in out.proof[0]
+    assert check_proof(p, list(out.proof)).accepted
+    q = _problem(tmp_path, "nested_def", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem nested_def (f : R -> R) (h0 : forall x : R, x <> -2 -> f x = 1 / (x + 2)) :
+          f (f 1) = 3 / 7.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(q)
+    assert _first_proof(env, root, ["field", "lra", "rewrite h0 by lra; field"]) is None
+    out = _first_proof(env, root, _offered("instances", root))
+    assert out is not None and out.proof[0].startswith("rewrite (h0 1) by lra;")
+    assert check_proof(q, list(out.proof)).accepted
+
+
+def test_numerals_prove_a_linear_goal_lia_fails_on_and_the_checker_accepts(env, tmp_path):
+    from prover.check import check_proof
+    p = _problem(tmp_path, "digits5", """
+        Require Import Nat.
+        Theorem digits5 : forall (A M C : nat), (A <= 9 /\\ M <= 9 /\\ C <= 9) ->
+          (10000 * A + 1000 * M + 100 * C + 10) + (10000 * A + 1000 * M + 100 * C + 12) = 123422 ->
+          A + M + C = 14.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(p)
+    assert _first_proof(env, root, ["intros; lia", "intros; nia", "lia"]) is None
+    ts = _offered("numerals", root)
+    assert ts[0].startswith("intros; assert (Hn0 : (10000 = 10 * 1000)%nat)") and ts[0].endswith("; lia.")
+    out = _first_proof(env, root, ts)
+    assert out is not None and out.proof == (ts[0],)
+    assert check_proof(p, list(out.proof)).accepted
