@@ -18,7 +18,10 @@ promising first, each followed by the closing automation of the conclusion's ari
   * instances: a hypothesis ``forall n, P n`` with one binder (a recurrence, a property)
     specialised at every small numeral from 0 to the largest the goal names (``pose proof (H 0);
     pose proof (H 1); ...``), then ``simpl in *`` (which unfolds ``sum_f_R0`` over a constant
-    range and computes ``INR 3``) before the automation.
+    range and computes ``INR 3``) before the automation;
+  * the library's ``gcd`` facts at the goal's own ``gcd`` applications: it divides both
+    arguments (quotients named), the goal's value of it rewritten in, ``Nat.lcm`` unfolded, so
+    that ``gcd n 40 = 10 -> lcm n 40 = 280 -> n = 70`` is linear arithmetic.
 
 The hypotheses' names are Coq's after ``intros`` (as ``coq_env.witnesses`` reads them: binders
 keep theirs, premises are ``H``, ``H0``...), and every tactic then starts with ``intros;``.
@@ -76,18 +79,17 @@ def _args(text: str, start: int, n: int) -> tuple[list[str], int] | None:
     return out, i
 
 
-def _applications(text: str, f: str, arity: int) -> list[str]:
-    """The applications ``f a1 .. an`` in ``text`` whose arguments mention no variable (closed
-    terms: numerals, arithmetic of numerals, other applications of ``f`` to them), innermost
-    first (an application inside another's argument comes first)."""
+def _applications(text: str, f: str, arity: int, closed: bool = True) -> list[str]:
+    """The arguments of the applications ``f a1 .. an`` in ``text``; with ``closed``, only those
+    that mention no variable (numerals, arithmetic of numerals, other applications of ``f`` to
+    them), innermost first (an application inside another's argument comes first)."""
     found = []
     for m in re.finditer(rf"(?<![\w'.]){re.escape(f)}(?![\w'])", text):
         got = _args(text, m.end(), arity)
         if got is None:
             continue
         args, _ = got
-        closed = all(not (set(_IDENT.findall(_scope(a))) - {f}) for a in args)
-        if closed:
+        if not closed or all(not (set(_IDENT.findall(_scope(a))) - {f}) for a in args):
             found.append((sum(a.count(f) for a in args), " ".join(args)))
     found.sort(key=lambda x: x[0])   # stable: fewer nested applications of f first
     return list(dict.fromkeys(a for _, a in found))
@@ -191,13 +193,47 @@ def _instances(view: _View) -> list[str]:
     return out
 
 
+_GCD = {"Nat.gcd": "PeanoNat.Nat", "Z.gcd": "BinInt.Z"}
+
+
+def _gcds(view: _View) -> list[str]:
+    """``gcd a b`` divides ``a`` and ``b``, with the quotients named, the ``gcd`` fact of the
+    goal rewritten into them and ``Nat.lcm`` unfolded (``a * (b / gcd a b)``): ``lcm n 40 = 280``
+    and ``gcd n 40 = 10`` become linear facts about ``n``."""
+    out = []
+    text = " ".join([t for _, t in view.facts] + [view.conclusion])
+    closers = ["lia", "nia", "simpl in *; lia"]
+    for fn, module in _GCD.items():
+        for args in _applications(text, fn, 2, closed=False)[:2]:
+            app = f"{fn} {args}"
+            given = [n for n, t in view.facts if re.fullmatch(rf"\(?{re.escape(app)}\)?(?:%\w+)?\s*=\s*\S+", t)]
+            k1, k2 = _fresh_names(view, "k", 2)
+            h1, h2 = _fresh_names(view, "Hk", 2)
+            facts = (f"pose proof ({module}.gcd_divide_l {args}) as [{k1} {h1}]; "
+                     f"pose proof ({module}.gcd_divide_r {args}) as [{k2} {h2}]")
+            unfold = "unfold Nat.lcm in *; " if fn == "Nat.gcd" and "Nat.lcm" in text else ""
+            for g in given[:1] or [None]:
+                base = unfold + facts + (f"; rewrite {g} in *" if g else "")
+                out += [f"{base}; {c}." for c in closers] + [f"{base}."]
+    return out
+
+
+def _fresh_names(view: _View, base: str, n: int) -> list[str]:
+    names, i = [], 1
+    while len(names) < n:
+        if f"{base}{i}" not in view.taken:
+            names.append(f"{base}{i}")
+        i += 1
+    return names
+
+
 def candidates(goal: Goal, limit: int = 32) -> list[str]:
     """The instances source's tactics for ``goal``, most promising first (at most ``limit``)."""
     try:
         view = _View(goal)
         view.function_types = {n: t for n, t in view.hyps if "->" in t and _is_type(t)}
         view.functions = set(view.function_types)
-        families = [_definitions(view), _instances(view)]
+        families = [_definitions(view), _instances(view), _gcds(view)]
     except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError, re.error):
         return []
     out = []

@@ -128,3 +128,20 @@ def test_numerals_prove_a_linear_goal_lia_fails_on_and_the_checker_accepts(env, 
     out = _first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     assert check_proof(p, list(out.proof)).accepted
+
+
+def test_gcd_facts_make_a_gcd_lcm_problem_linear_and_the_checker_accepts(env, tmp_path):
+    from prover.check import check_proof
+    p = _problem(tmp_path, "gcd_lcm", """
+        Require Import Arith.
+        Theorem gcd_lcm : forall n : nat, 0 < n -> Nat.gcd n 40 = 10 -> Nat.lcm n 40 = 280 -> n = 70.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(p)
+    assert _first_proof(env, root, MENU_CLOSERS) is None
+    ts = _offered("instances", root)
+    assert ts and all("PeanoNat.Nat.gcd_divide_l n 40" in t and "rewrite H0 in *" in t for t in ts)
+    out = _first_proof(env, root, ts)
+    assert out is not None and out.proof[0].startswith("intros; unfold Nat.lcm in *;")
+    assert check_proof(p, list(out.proof)).accepted
