@@ -145,3 +145,22 @@ def test_gcd_facts_make_a_gcd_lcm_problem_linear_and_the_checker_accepts(env, tm
     out = _first_proof(env, root, ts)
     assert out is not None and out.proof[0].startswith("intros; unfold Nat.lcm in *;")
     assert check_proof(p, list(out.proof)).accepted
+
+
+def test_denominators_clear_a_fraction_the_menu_cannot_and_the_checker_accepts(env, tmp_path):
+    from prover.check import check_proof
+    p = _problem(tmp_path, "frac_eq", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem frac_eq : forall x : R, x <> -1 -> (x - 9) / (x + 1) = 2 -> x = -11.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(p)
+    assert _first_proof(env, root, MENU_CLOSERS + ["intros; field_simplify; lra"]) is None
+    ts = _offered("denominators", root)
+    assert ts[0].startswith("intros; field_simplify_eq in H0; try first [assumption |") and ts[0].endswith("; lra.")
+    assert _offered("denominators", State((Goal((Hyp(("x",), "R"),), "x / 2 = 1 -> x = 2"),))) == []
+    out = _first_proof(env, root, ts)
+    assert out is not None and out.proof == (ts[0],)
+    assert check_proof(p, list(out.proof)).accepted

@@ -20,6 +20,7 @@ SOURCES: dict[str, str] = {
     "premises": "prover.policy.premises:PremiseSource",
     "instances": "prover.policy.instances:InstanceSource",
     "numerals": "prover.policy.numerals:NumeralSource",
+    "denominators": "prover.policy.denominators:DenominatorSource",
 }
 
 
