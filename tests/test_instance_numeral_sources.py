@@ -164,3 +164,26 @@ def test_denominators_clear_a_fraction_the_menu_cannot_and_the_checker_accepts(e
     out = _first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     assert check_proof(p, list(out.proof)).accepted
+
+
+def test_compute_unfolds_a_finite_sum_the_menu_reads_as_an_atom_and_the_checker_accepts(env, tmp_path):
+    from prover.check import check_proof
+    p = _problem(tmp_path, "arith_sum", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem arith_sum : forall a d : R,
+          sum_f_R0 (fun k => a + INR k * d) 5 = 70 -> sum_f_R0 (fun k => a + INR k * d) 10 = 210 -> a = 42 / 5.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(p)
+    assert _first_proof(env, root, [t for t in MENU_CLOSERS if "simpl" not in t]) is None
+    ts = _offered("compute", root)
+    assert ts[0] == "intros; simpl in *; lra."
+    out = _first_proof(env, root, ts)
+    assert out is not None and out.proof == (ts[0],)
+    assert check_proof(p, list(out.proof)).accepted
+    # subst first where a hypothesis fixes a variable; nothing to compute: nothing offered
+    sub = State((Goal((Hyp(("n",), "nat"), Hyp(("h0",), "n = 11%nat")), "(1 / 4) ^ (n + 1) * 2 ^ (2 * n) = 1 / 4"),))
+    assert _offered("compute", sub)[0] == "subst; simpl in *; lia." and "subst; simpl in *; field." in _offered("compute", sub)
+    assert _offered("compute", State((Goal((Hyp(("x",), "R"),), "x + 1 = 2"),))) == []

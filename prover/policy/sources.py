@@ -21,6 +21,7 @@ SOURCES: dict[str, str] = {
     "instances": "prover.policy.instances:InstanceSource",
     "numerals": "prover.policy.numerals:NumeralSource",
     "denominators": "prover.policy.denominators:DenominatorSource",
+    "compute": "prover.policy.compute:ComputeSource",
 }
 
 
