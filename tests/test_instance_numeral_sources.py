@@ -172,7 +172,7 @@ def test_compute_unfolds_a_finite_sum_the_menu_reads_as_an_atom_and_the_checker_
         Require Import Reals.
         Open Scope R_scope.
         Theorem arith_sum : forall a d : R,
-          sum_f_R0 (fun k => a + INR k * d) 5 = 70 -> sum_f_R0 (fun k => a + INR k * d) 10 = 210 -> a = 42 / 5.
+          sum_f_R0 (fun k => a + INR k * d) 5 = 70 -> sum_f_R0 (fun k => a + INR k * d) 10 = 210 -> a = 140 / 33.
         Proof.
         Admitted.
         """)
