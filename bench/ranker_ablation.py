@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SOURCES = ["hints", "cases", "witnesses", "premises", "instances", "numerals", "denominators", "compute"]
+SOURCES = ["hints", "cases", "witnesses", "premises", "instances", "numerals", "denominators", "compute", "logs"]
 
 
 def common(args) -> list[str]:

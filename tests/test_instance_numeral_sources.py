@@ -187,3 +187,24 @@ def test_compute_unfolds_a_finite_sum_the_menu_reads_as_an_atom_and_the_checker_
     sub = State((Goal((Hyp(("n",), "nat"), Hyp(("h0",), "n = 11%nat")), "(1 / 4) ^ (n + 1) * 2 ^ (2 * n) = 1 / 4"),))
     assert _offered("compute", sub)[0] == "subst; simpl in *; lia." and "subst; simpl in *; field." in _offered("compute", sub)
     assert _offered("compute", State((Goal((Hyp(("x",), "R"),), "x + 1 = 2"),))) == []
+
+
+def test_logs_take_numerals_apart_into_primes_and_the_checker_accepts(env, tmp_path):
+    from coq_env.logs import factor
+    from prover.check import check_proof
+    assert factor(80) == [(2, 4), (5, 1)] and factor(27) == [(3, 3)] and factor(97) == [(97, 1)]
+    p = _problem(tmp_path, "log_ratio", """
+        Require Import Reals.
+        Open Scope R_scope.
+        Theorem log_ratio : ln 27 / ln 3 = 3.
+        Proof.
+        Admitted.
+        """)
+    root = env.open(p)
+    assert _first_proof(env, root, ["field", "lra", "field; lra", "simpl; field"]) is None
+    ts = _offered("logs", root)
+    assert ts[0].startswith("assert (Hln3 : 0 < ln 3) by") and "replace (ln 27) with (ln (3 ^ 3))" in ts[0]
+    out = _first_proof(env, root, ts)
+    assert out is not None
+    assert check_proof(p, list(out.proof)).accepted
+    assert _offered("logs", State((Goal((Hyp(("x",), "R"),), "ln x = ln x"),))) == []

@@ -90,7 +90,7 @@ def policy_args(p, default: str = "menu", choices=None) -> None:
                         "premises (library lemmas by name), instances (the goal's definitions and recurrences "
                         "used at its terms), numerals (large nat numerals lia can read), "
                         "denominators (fractions cleared from real equations), compute (simpl in * before the "
-                        "automation); see prover.policy.sources")
+                        "automation), logs (ln of numerals over their primes); see prover.policy.sources")
     p.add_argument("--ranker", default=None, metavar="fixed|random|FILE",
                    help="order of the candidates at a node: the sources' fixed order (default), a seeded "
                         "random order, or a learned ranker file (`prover rank train`)")

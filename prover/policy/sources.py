@@ -22,6 +22,7 @@ SOURCES: dict[str, str] = {
     "numerals": "prover.policy.numerals:NumeralSource",
     "denominators": "prover.policy.denominators:DenominatorSource",
     "compute": "prover.policy.compute:ComputeSource",
+    "logs": "prover.policy.logs:LogSource",
 }
 
 

@@ -1,0 +1,22 @@
+"""Candidate source ``logs`` (tag ``log``): logarithms of numerals written over their primes.
+
+Why: ``lra`` and ``field`` see ``ln 27`` and ``ln 3`` as unrelated atoms, so ``ln 27 / ln 3 = 3``
+is out of the menu's reach; written ``3 * ln 3 / ln 3`` with ``0 < ln 3`` known it is one
+``field`` (Lean: ``Real.log_pow``, ``Real.log_mul``, ``norm_num``). The backend factors every
+numeral under ``ln`` and rewrites (``coq_env/logs.py``). A backend without a ``logs`` module
+offers nothing here.
+"""
+from __future__ import annotations
+
+from prover.policy.backend_source import BackendSource
+
+
+class LogSource(BackendSource):
+    """The backend's ``logs.candidates(goal, limit=...)`` for the first goal."""
+
+    name, tag, module = "logs", "log", "logs"
+    limit_default = 8
+
+    def __init__(self, backend, limit: int | None = None, **options):
+        super().__init__(backend, limit, **options)
+        self.options = {**options, "limit": self.limit}
