@@ -153,7 +153,8 @@ def _definitions(view: _View) -> list[str]:
             if premises and re.search(rf"(?<![\w'.]){re.escape(f)}(?![\w'])", args):
                 continue  # its side condition is about an application not rewritten yet
             if premises:
-                out += [f"rewrite {inst} by {side}; repeat rewrite {name} by {side}; {c}." for c in closers[:3]]
+                where = "" if f"{f} {args}" in view.conclusion else " in *"  # an application only a hypothesis has
+                out += [f"rewrite {inst}{where} by {side}; repeat rewrite {name} by {side}; {c}." for c in closers[:3]]
             else:
                 out += [f"rewrite {inst} in *; {c}." for c in closers[:2]]
     return out
