@@ -8,7 +8,9 @@ a fixed menu cannot close, because they follow from the goal's own ``<>`` hypoth
 (``x + 1 <> 0`` from ``x <> -1``). This module proposes, for each real equation of the first
 goal that divides (a hypothesis, or the conclusion), ``field_simplify_eq [in H]`` followed by a
 closer of the side goals (an assumption, ``lra`` after ``intro``, or a ``<>`` hypothesis applied
-and ``lra``) and by ``lra``/``nra``; all of them at once; and each left open for the search.
+and ``lra``) and by ``lra``/``nra``; all of them at once; and each left open for the search. Where the
+equations divide by ``INR n``, the signs come first (``0 <= INR n``, and ``0 < INR n`` where
+``lia`` proves ``0 < n``), for the side goals.
 
 Invariants: deterministic, no duplicates, at most ``limit`` tactics, each passing the cheat
 filter; a goal without a real equation that divides by a term gets none.
@@ -45,6 +47,13 @@ def candidates(goal: Goal, limit: int = 16) -> list[str]:
         steps.append(f"field_simplify_eq; try {SIDE}")
     if not steps:
         return []
+    # the denominators' signs: INR of a natural variable is at least 0, above 0 where lia says so
+    text = " ".join([t for _, t in view.facts] + [view.conclusion])
+    signs = [f"pose proof (pos_INR {x}); try (assert (0 < INR {x}) by (apply lt_0_INR; lia))"
+             for x in dict.fromkeys(re.findall(r"(?<![\w'.])INR\s+([A-Za-z_][\w']*)(?![\w'])", text))
+             if x in view.types]
+    if signs:
+        steps = [f"{'; '.join(signs)}; {steps[0]}", *steps[1:]]
     raw = []
     if len(steps) > 1:
         raw += [f"{'; '.join(steps)}; {c}." for c in ("lra", "nra")]

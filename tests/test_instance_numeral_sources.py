@@ -161,6 +161,11 @@ def test_denominators_clear_a_fraction_the_menu_cannot_and_the_checker_accepts(e
     ts = _offered("denominators", root)
     assert ts[0].startswith("intros; field_simplify_eq in H0; try first [assumption |") and ts[0].endswith("; lra.")
     assert _offered("denominators", State((Goal((Hyp(("x",), "R"),), "x / 2 = 1 -> x = 2"),))) == []
+    # a quotient by INR a: the signs of INR first, for the side goal INR a <> 0
+    nat = _offered("denominators", State((Goal((Hyp(("m", "a"), "nat"), Hyp(("H",), "(0 < a)%nat")),
+                                               "INR m / INR a = 3 / 4 -> INR m = 3"),)))
+    assert nat[0].startswith("intros; pose proof (pos_INR m); try (assert (0 < INR m) by (apply lt_0_INR; lia)); "
+                             "pose proof (pos_INR a);")
     out = _first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     assert check_proof(p, list(out.proof)).accepted
