@@ -172,6 +172,28 @@ def test_tries_cap_the_prover_calls_per_expansion(env, tmp_path):
     assert len([e for e in full.edges if e.src == full.root]) == 7 and full.tries == 7
 
 
+def test_widening_with_tries_applies_what_the_budget_left_untried(env, tmp_path):
+    """A root whose first N candidates all fail is a dead tree with budget left; with ``widen``
+    the search expands it again with the next N of its own candidates, in the policy's order."""
+    p = parse_file(write(tmp_path / "w" / "w.v", """
+        Require Import Arith.
+        Theorem w (n : nat) : n + 0 = n.
+        Proof.
+        Admitted.
+        """))
+    policy = MenuPolicy("coq", ["lra", "field", "nra", "fail", "idtac 1; fail", "lia"])
+    cfg = dict(max_expansions=4, tactic_timeout=5, tries=2, cost_order=False)
+    dead = BestFirstSearch(env, policy, SearchConfig(**cfg)).run(p)
+    assert dead.outcome == "failed" and dead.expansions == 1 and dead.tries == 2
+    res = BestFirstSearch(env, policy, SearchConfig(**cfg, widen=16, widen_times=3)).run(p)
+    assert res.outcome == "proved" and res.proof == ["lia."]
+    assert res.widened == 2 and res.expansions == 3 and res.tries == 6  # 2 + 2 + 2: never more than N at once
+    assert [e.tactic for e in res.edges] == ["lra.", "field.", "nra.", "fail.", "idtac 1; fail.", "lia."]
+    # widen_times bounds it: one re-expansion is not enough to reach lia
+    short = BestFirstSearch(env, policy, SearchConfig(**cfg, widen=16, widen_times=1)).run(p)
+    assert short.outcome == "failed" and short.tries == 4
+
+
 def test_a_failure_answered_by_the_cache_costs_no_try(env, tmp_path):
     from prover.search.failure_cache import FailureCache
     p = parse_file(write(tmp_path / "c" / "c.v", """

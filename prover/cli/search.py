@@ -88,7 +88,8 @@ def search_args(p) -> None:
                         "(or below it) is not tried there (0: off)")
     p.add_argument("--widen", type=int, default=_Defaults.widen, metavar="N",
                    help="once every open node is expanded and budget is left, expand expanded nodes again "
-                        "with N candidates not tried there (model samples, the sources' next page; 0: off)")
+                        "with N candidates not tried there (model samples, the sources' next page; with --tries, first the "
+                        "candidates the budget left untried, N at a time; 0: off)")
     p.add_argument("--widen-times", type=int, default=_Defaults.widen_times, metavar="T", help="with --widen: at most T times per node")
     p.add_argument("--tries", type=int, default=_Defaults.tries, metavar="N",
                    help="prover calls per expansion: the N best-ranked candidates not answered by the failure "

@@ -21,7 +21,10 @@ each time with at most ``widen`` candidates it has not tried there (the model's 
 samples; the retrieval and macro sources' next page). A widening counts as an expansion; a
 node with nothing new to try is not widened again, and costs nothing. A
 FAILED node that gets a live child is OPEN again, and so are the FAILED ancestors it keeps
-alive. Until the tree dies the search is the same with or without widening.
+alive. Until the tree dies the search is the same with or without widening. With a budget of
+``tries`` per expansion, widening first applies the candidates the node's first expansion
+offered and the budget left untried, in the policy's order (the ranker's), ``tries`` at a time,
+then the sources' next page; a policy without ``widen`` gets this part alone.
 
 Batched proposals (``batch_states`` > 1, for a policy that generates on a GPU): expanding a
 node whose candidates are not cached yet asks the policy, in the same call, for the best
@@ -156,7 +159,10 @@ class BestFirstSearch:
         if begin is not None:  # sources that depend on the problem (its header's library lemmas)
             begin(problem)
         widen = getattr(self.policy, "widen", None) if self.cfg.widen else None
+        if widen is None and self.cfg.widen and self.cfg.tries:
+            widen = lambda state, page, tried: []  # noqa: E731  (the node's untried candidates suffice)
         later: list = []  # widening tickets (times widened, -priority, tie, node id), once nothing is open
+        offered: dict[str, list[Candidate]] = {}  # with tries: each expanded node's candidates, in order
 
         def attempt(nid: str, cands: list[Candidate]) -> None:
             """Apply ``cands`` at node ``nid``: record each edge, add the new children, stop at a proof."""
@@ -331,7 +337,10 @@ class BestFirstSearch:
                 proposed = cached.pop(nid, None)
                 if proposed is None:
                     proposed = propose_batch(nid)
-                attempt(nid, distinct(proposed))
+                cands = distinct(proposed)
+                if self.cfg.tries and widen is not None:
+                    offered[nid] = cands
+                attempt(nid, cands)
                 if widen is not None and node.status is not Status.PROVED:
                     heapq.heappush(later, (1, -self.priority(node), next(tie), nid))
                 continue
@@ -341,7 +350,12 @@ class BestFirstSearch:
             if node.status is Status.PROVED:
                 continue
             tried = {e.tactic for e in out_edges[nid]} | {self.env.normalise(e.tactic) for e in out_edges[nid]}
-            cands = distinct(widen(states[nid], page, tried), tried)[:self.cfg.widen]
+            # with tries: the candidates of the first expansion that the budget left untried come
+            # first, in the policy's order, then the sources' next page
+            rest = [c for c in offered.get(nid, ()) if c.tactic not in tried]
+            cands = distinct(rest + list(widen(states[nid], page, tried)), tried)
+            if not self.cfg.tries:  # with tries, the budget picks (a cached failure costs no try)
+                cands = cands[:self.cfg.widen]
             if not cands:  # nothing new to try here (the sources' pages ran out): no expansion spent
                 continue
             res.expansions += 1
