@@ -4,6 +4,9 @@ specialised at the goal's indices, large nat numerals made readable to lia; each
 the menu leaves open on real Coq, and a fresh coqc accepts the proof."""
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from coq_env.cheat import check_tactic
 from coq_env.numerals import digits, numerals
 from prover.env import Goal, Hyp, ProofFinished, State
@@ -213,3 +216,20 @@ def test_logs_take_numerals_apart_into_primes_and_the_checker_accepts(env, tmp_p
     assert out is not None
     assert check_proof(p, list(out.proof)).accepted
     assert _offered("logs", State((Goal((Hyp(("x",), "R"),), "ln x = ln x"),))) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=10 ** 12))
+def test_digits_and_factors_are_exact_for_any_number(n):
+    """What the numerals and logs sources assert is true by construction: the digits sum back to
+    the numeral with every numeral below Coq's large-number threshold, the factors multiply back."""
+    import math
+    import re as _re
+    from coq_env.logs import factor
+    from coq_env.numerals import LARGE
+    text = digits(n)
+    assert eval(text) == n and all(int(x) < LARGE for x in _re.findall(r"\d+", text))
+    if n <= 10 ** 7:
+        fs = factor(n)
+        assert math.prod(p ** e for p, e in fs) == n and all(e > 0 for _, e in fs)
+        assert all(all(p % q for q in range(2, int(p ** 0.5) + 1)) for p, _ in fs)
