@@ -101,3 +101,19 @@ def check_tactic(tactic: str) -> str:
     if not m:
         raise CheatError("a tactic must start with a tactic name (a command is not a tactic)")
     return t
+
+
+def allowed(tactics, limit: int) -> list[str]:
+    """The first ``limit`` distinct ``tactics`` that pass the cheat filter, normalised, in order:
+    what every candidate module of this backend returns."""
+    out: list[str] = []
+    for t in dict.fromkeys(tactics):
+        try:
+            t = check_tactic(t)
+        except CheatError:
+            continue
+        if t not in out:
+            out.append(t)
+        if len(out) >= limit:
+            break
+    return out

@@ -20,8 +20,8 @@ import re
 
 from prover.env import Goal
 
-from .cheat import CheatError, check_tactic
-from .witnesses import _EQ, _IDENT, _View, _split_top, _unparen
+from .cheat import allowed
+from .witnesses import _EQ, _IDENT, _split_top, _unparen, view_of
 
 # recursive functions simpl unfolds at a numeral, and powers by an exponent that is not a numeral
 _COMPUTES = re.compile(r"(?<![\w'.])(?:sum_f_R0|sum_n|prod_n|INR|fact|seq|fold_left|fold_right|map|filter|"
@@ -30,9 +30,8 @@ _COMPUTES = re.compile(r"(?<![\w'.])(?:sum_f_R0|sum_n|prod_n|INR|fact|seq|fold_l
 
 def candidates(goal: Goal, limit: int = 12) -> list[str]:
     """``[subst;] simpl in *`` then the automation, when the first goal has something to compute."""
-    try:
-        view = _View(goal)
-    except (ValueError, IndexError, KeyError, TypeError, RecursionError, re.error):
+    view = view_of(goal)
+    if view is None:
         return []
     text = " ".join([t for _, t in view.facts] + [view.conclusion])
     if not _COMPUTES.search(text):
@@ -50,10 +49,4 @@ def candidates(goal: Goal, limit: int = 12) -> list[str]:
     if substitutable:
         raw = [f"subst; simpl in *; {c}." for c in closers] + raw
     raw.append("simpl in *.")
-    out = []
-    for t in dict.fromkeys(view.prefix + t for t in raw):
-        try:
-            out.append(check_tactic(t))
-        except CheatError:
-            continue
-    return out[:limit]
+    return allowed((view.prefix + t for t in raw), limit)

@@ -21,8 +21,8 @@ import re
 
 from prover.env import Goal
 
-from .cheat import CheatError, check_tactic
-from .witnesses import _EQ, _View, _real, _split_top
+from .cheat import allowed
+from .witnesses import _EQ, _View, _real, _split_top, view_of
 
 # the side goals field_simplify_eq leaves: d <> 0
 SIDE = ("first [assumption | (intro; lra) | (intro; nra) | "
@@ -37,9 +37,8 @@ def _fraction_equation(t: str, view: _View) -> bool:
 
 def candidates(goal: Goal, limit: int = 16) -> list[str]:
     """Clear the denominators of the first goal's real equations (hypotheses, conclusion)."""
-    try:
-        view = _View(goal)
-    except (ValueError, IndexError, KeyError, TypeError, RecursionError, re.error):
+    view = view_of(goal)
+    if view is None:
         return []
     hyps = [n for n, t in view.facts if _fraction_equation(t, view)]
     steps = [f"field_simplify_eq in {n}; try {SIDE}" for n in hyps]
@@ -60,10 +59,4 @@ def candidates(goal: Goal, limit: int = 16) -> list[str]:
     for s in steps:
         raw += [f"{s}; lra.", f"{s}; nra."]
     raw += [f"{s}." for s in steps]
-    out = []
-    for t in dict.fromkeys(view.prefix + t for t in raw):
-        try:
-            out.append(check_tactic(t))
-        except CheatError:
-            continue
-    return out[:limit]
+    return allowed((view.prefix + t for t in raw), limit)

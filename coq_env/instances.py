@@ -37,7 +37,7 @@ import re
 
 from prover.env import Goal
 
-from .cheat import CheatError, check_tactic
+from .cheat import allowed
 from .witnesses import (_ARROW, _EQ, _IDENT, _View, _depths, _is_type, _quantified, _real, _scope,
                         _split_top, _unparen)
 
@@ -237,13 +237,5 @@ def candidates(goal: Goal, limit: int = 32) -> list[str]:
         families = [_definitions(view), _instances(view), _gcds(view)]
     except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError, re.error):
         return []
-    out = []
     merged = [t for group in itertools.zip_longest(*families) for t in group if t is not None]
-    for t in dict.fromkeys(view.prefix + t for t in merged):
-        try:
-            out.append(check_tactic(t))
-        except CheatError:
-            continue
-        if len(out) >= limit:
-            break
-    return out
+    return allowed((view.prefix + t for t in merged), limit)

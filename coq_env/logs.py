@@ -20,8 +20,8 @@ import re
 
 from prover.env import Goal
 
-from .cheat import CheatError, check_tactic
-from .witnesses import _View
+from .cheat import allowed
+from .witnesses import view_of
 
 MAX = 10 ** 6
 _LN = re.compile(r"(?<![\w'.])ln\s+\(?\s*(\d+)\s*\)?(?![\w'.(])")
@@ -49,9 +49,8 @@ def _power(p: int, e: int) -> str:
 
 def candidates(goal: Goal, limit: int = 8) -> list[str]:
     """Every ``ln c`` of the first goal over the primes of ``c``, then the automation."""
-    try:
-        view = _View(goal)
-    except (ValueError, IndexError, KeyError, TypeError, RecursionError, re.error):
+    view = view_of(goal)
+    if view is None:
         return []
     text = " ".join([t for _, t in view.facts] + [view.conclusion])
     nums = sorted({int(c) for c in _LN.findall(text) if 2 <= int(c) <= MAX})
@@ -75,10 +74,4 @@ def candidates(goal: Goal, limit: int = 8) -> list[str]:
     steps.append("repeat rewrite ln_pow by lra")
     base = "; ".join(steps) + "; simpl INR in *"
     raw = [f"{base}; field; lra.", f"{base}; lra.", f"{base}; field_simplify; lra.", f"{base}; nra.", f"{base}."]
-    out = []
-    for t in dict.fromkeys(view.prefix + t for t in raw):
-        try:
-            out.append(check_tactic(t))
-        except CheatError:
-            continue
-    return out[:limit]
+    return allowed((view.prefix + t for t in raw), limit)

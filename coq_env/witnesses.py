@@ -36,7 +36,7 @@ from fractions import Fraction
 
 from prover.env import Goal
 
-from .cheat import CheatError, check_tactic
+from .cheat import allowed
 
 _IDENT = re.compile(r"[A-Za-z_][\w']*")
 _NUM = re.compile(r"\d+")
@@ -230,6 +230,14 @@ class _View:
     def arith(self) -> tuple[str, str]:
         """The closing automation of the conclusion's arithmetic: real or integer."""
         return ("lra", "nra") if _real(self.conclusion, self) else ("lia", "nia")
+
+
+def view_of(goal: Goal) -> "_View | None":
+    """The first goal as the candidate modules read it, None when its text defeats the reader."""
+    try:
+        return _View(goal)
+    except (ValueError, IndexError, KeyError, TypeError, RecursionError, re.error):
+        return None
 
 
 def _real(text: str, view: "_View") -> bool:
@@ -901,12 +909,4 @@ def candidates(goal: Goal, limit: int = 48) -> list[str]:
     body = _interleave([_safe(_destructs, view), _safe(_cases, view), more + sure[6:],
                         _safe(_rewrites, view), [t for t in determined if "subst" not in t],
                         _safe(_splits, view)])
-    out = []
-    for t in dict.fromkeys(view.prefix + t for t in head + body):
-        try:
-            out.append(check_tactic(t))
-        except CheatError:
-            continue
-        if len(out) >= limit:
-            break
-    return list(dict.fromkeys(out))[:limit]
+    return allowed((view.prefix + t for t in head + body), limit)
