@@ -81,3 +81,13 @@ def env(coq_available):
     e = CoqEnv(timeout=10)  # generous: a loaded 2-core machine must give the same verdicts (tests that want a timeout say so)
     yield e
     e.close()
+
+
+def first_proof(env, state, tactics, timeout=5):
+    """The first of ``tactics`` that proves ``state`` outright (its ProofFinished), or None."""
+    from prover.env import ProofFinished
+    for t in tactics:
+        out = env.apply(state, t, timeout=timeout)
+        if isinstance(out, ProofFinished):
+            return out
+    return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from coq_env.cheat import check_tactic
-from prover.env import Goal, Hyp, ProofFinished, State
+from prover.env import Goal, Hyp, State
 from prover.policy.sources import make_source
-from tests.conftest import write
+from tests.conftest import first_proof, write
 
 R_STATE = State((Goal((
     Hyp(("a", "b"), "R"),
@@ -122,13 +122,6 @@ def _problem(tmp_path, name, text):
     return parse_file(write(tmp_path / "p" / f"{name}.v", text))
 
 
-def _first_proof(env, state, tactics, timeout=5):
-    for t in tactics:
-        out = env.apply(state, t, timeout=timeout)
-        if isinstance(out, ProofFinished):
-            return out
-    return None
-
 
 def test_a_hint_proves_what_nra_and_psatz_cannot_and_the_checker_accepts(env, tmp_path):
     from prover.check import check_proof
@@ -140,8 +133,8 @@ def test_a_hint_proves_what_nra_and_psatz_cannot_and_the_checker_accepts(env, tm
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, ["intros; nra", "intros; psatz R 3", "intros; psatz R 4"]) is None
-    out = _first_proof(env, root, _hints(root))
+    assert first_proof(env, root, ["intros; nra", "intros; psatz R 3", "intros; psatz R 4"]) is None
+    out = first_proof(env, root, _hints(root))
     assert out is not None and out.proof == ("intros; pose proof (pow2_ge_0 (a - b)); nra.",)
     v = check_proof(p, list(out.proof))
     assert v.accepted, v.reason
@@ -153,8 +146,8 @@ def test_a_hint_proves_what_nra_and_psatz_cannot_and_the_checker_accepts(env, tm
         Admitted.
         """)
     root = env.open(q)
-    assert _first_proof(env, root, ["intros; nia"]) is None
-    out = _first_proof(env, root, _hints(root)[:1])
+    assert first_proof(env, root, ["intros; nia"]) is None
+    out = first_proof(env, root, _hints(root)[:1])
     assert out is not None and "BinInt.Z.square_nonneg" in out.proof[0]
     v = check_proof(q, list(out.proof))
     assert v.accepted, v.reason
@@ -169,10 +162,10 @@ def test_a_case_split_proves_what_lia_and_nia_cannot_and_the_checker_accepts(env
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, ["intros; lia", "intros; nia", "nia"]) is None
+    assert first_proof(env, root, ["intros; lia", "intros; nia", "nia"]) is None
     ts = _cases(root)
     assert ts[0].startswith("intros; assert (Hc : (n = 0 \\/ n = 1 \\/ n = 2 \\/ n = 3 \\/ n = 4 \\/ n = 5)%nat)")
-    out = _first_proof(env, root, ts)
+    out = first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     v = check_proof(p, list(out.proof))
     assert v.accepted, v.reason

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from coq_env.cheat import check_tactic
 from coq_env.numerals import digits, numerals
-from prover.env import Goal, Hyp, ProofFinished, State
+from prover.env import Goal, Hyp, State
 from prover.policy.sources import make_source
-from tests.conftest import write
+from tests.conftest import first_proof, write
 
 MENU_CLOSERS = ["intros; lra", "intros; nra", "intros; field", "intros; lia", "intros; nia", "intros; subst; lra",
                 "intros; simpl in *; lra", "intros; simpl in *; lia"]
@@ -25,13 +25,6 @@ def _problem(tmp_path, name, text):
 def _offered(source, state, **kw):
     return make_source(source, "coq", **kw).candidates(state)
 
-
-def _first_proof(env, state, tactics, timeout=5):
-    for t in tactics:
-        out = env.apply(state, t, timeout=timeout)
-        if isinstance(out, ProofFinished):
-            return out
-    return None
 
 
 DEF_STATE = State((Goal((
@@ -95,8 +88,8 @@ def test_instances_prove_what_the_menu_cannot_and_the_checker_accepts(env, tmp_p
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, MENU_CLOSERS) is None
-    out = _first_proof(env, root, _offered("instances", root))
+    assert first_proof(env, root, MENU_CLOSERS) is None
+    out = first_proof(env, root, _offered("instances", root))
     assert out is not None and "pose proof (H 7%nat)" in out.proof[0]
     assert check_proof(p, list(out.proof)).accepted
     q = _problem(tmp_path, "nested_def", """
@@ -108,8 +101,8 @@ def test_instances_prove_what_the_menu_cannot_and_the_checker_accepts(env, tmp_p
         Admitted.
         """)
     root = env.open(q)
-    assert _first_proof(env, root, ["field", "lra", "rewrite h0 by lra; field"]) is None
-    out = _first_proof(env, root, _offered("instances", root))
+    assert first_proof(env, root, ["field", "lra", "rewrite h0 by lra; field"]) is None
+    out = first_proof(env, root, _offered("instances", root))
     assert out is not None and out.proof[0].startswith("rewrite (h0 1) by lra;")
     assert check_proof(q, list(out.proof)).accepted
 
@@ -125,10 +118,10 @@ def test_numerals_prove_a_linear_goal_lia_fails_on_and_the_checker_accepts(env, 
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, ["intros; lia", "intros; nia", "lia"]) is None
+    assert first_proof(env, root, ["intros; lia", "intros; nia", "lia"]) is None
     ts = _offered("numerals", root)
     assert ts[0].startswith("intros; assert (Hn0 : (10000 = 10 * 1000)%nat)") and ts[0].endswith("; lia.")
-    out = _first_proof(env, root, ts)
+    out = first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     assert check_proof(p, list(out.proof)).accepted
 
@@ -142,10 +135,10 @@ def test_gcd_facts_make_a_gcd_lcm_problem_linear_and_the_checker_accepts(env, tm
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, MENU_CLOSERS) is None
+    assert first_proof(env, root, MENU_CLOSERS) is None
     ts = _offered("instances", root)
     assert ts and all("PeanoNat.Nat.gcd_divide_l n 40" in t and "rewrite H0 in *" in t for t in ts)
-    out = _first_proof(env, root, ts)
+    out = first_proof(env, root, ts)
     assert out is not None and out.proof[0].startswith("intros; unfold Nat.lcm in *;")
     assert check_proof(p, list(out.proof)).accepted
 
@@ -160,7 +153,7 @@ def test_denominators_clear_a_fraction_the_menu_cannot_and_the_checker_accepts(e
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, MENU_CLOSERS + ["intros; field_simplify; lra"]) is None
+    assert first_proof(env, root, MENU_CLOSERS + ["intros; field_simplify; lra"]) is None
     ts = _offered("denominators", root)
     assert ts[0].startswith("intros; field_simplify_eq in H0; try first [assumption |") and ts[0].endswith("; lra.")
     assert _offered("denominators", State((Goal((Hyp(("x",), "R"),), "x / 2 = 1 -> x = 2"),))) == []
@@ -169,7 +162,7 @@ def test_denominators_clear_a_fraction_the_menu_cannot_and_the_checker_accepts(e
                                                "INR m / INR a = 3 / 4 -> INR m = 3"),)))
     assert nat[0].startswith("intros; pose proof (pos_INR m); try (assert (0 < INR m) by (apply lt_0_INR; lia)); "
                              "pose proof (pos_INR a);")
-    out = _first_proof(env, root, ts)
+    out = first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     assert check_proof(p, list(out.proof)).accepted
 
@@ -185,10 +178,10 @@ def test_compute_unfolds_a_finite_sum_the_menu_reads_as_an_atom_and_the_checker_
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, [t for t in MENU_CLOSERS if "simpl" not in t]) is None
+    assert first_proof(env, root, [t for t in MENU_CLOSERS if "simpl" not in t]) is None
     ts = _offered("compute", root)
     assert ts[0] == "intros; simpl in *; lra."
-    out = _first_proof(env, root, ts)
+    out = first_proof(env, root, ts)
     assert out is not None and out.proof == (ts[0],)
     assert check_proof(p, list(out.proof)).accepted
     # subst first where a hypothesis fixes a variable; nothing to compute: nothing offered
@@ -209,10 +202,10 @@ def test_logs_take_numerals_apart_into_primes_and_the_checker_accepts(env, tmp_p
         Admitted.
         """)
     root = env.open(p)
-    assert _first_proof(env, root, ["field", "lra", "field; lra", "simpl; field"]) is None
+    assert first_proof(env, root, ["field", "lra", "field; lra", "simpl; field"]) is None
     ts = _offered("logs", root)
     assert ts[0].startswith("assert (Hln3 : 0 < ln 3) by") and "replace (ln 27) with (ln (3 ^ 3))" in ts[0]
-    out = _first_proof(env, root, ts)
+    out = first_proof(env, root, ts)
     assert out is not None
     assert check_proof(p, list(out.proof)).accepted
     assert _offered("logs", State((Goal((Hyp(("x",), "R"),), "ln x = ln x"),))) == []
