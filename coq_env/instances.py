@@ -16,8 +16,9 @@ promising first, each followed by the closing automation of the conclusion's ari
     arguments, innermost first (``rewrite (H 1) by lra; repeat rewrite H by lra``), the side
     conditions left to ``lra``/``lia``;
   * instances: a hypothesis ``forall n, P n`` with one binder (a recurrence, a property)
-    specialised at every small numeral from 0 to the largest the goal names (``pose proof (H 0);
-    pose proof (H 1); ...``), then ``simpl in *`` (which unfolds ``sum_f_R0`` over a constant
+    specialised, over ``nat``, at every index from 0 to the largest the goal applies its
+    functions at (``pose proof (H 0%nat); pose proof (H 1%nat); ...``), over ``Z`` and ``R`` at
+    the numerals the goal names, then ``simpl in *`` (which unfolds ``sum_f_R0`` over a constant
     range and computes ``INR 3``) before the automation;
   * the library's ``gcd`` facts at the goal's own ``gcd`` applications: it divides both
     arguments (quotients named), the goal's value of it rewritten in, ``Nat.lcm`` unfolded, so
