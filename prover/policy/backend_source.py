@@ -28,12 +28,13 @@ class BackendSource:
     name = tag = module = "?"
     static = False
     limit_default = 64
+    passes_limit = False  # the module is asked for at most ``limit`` tactics (``candidates(goal, limit=...)``)
     max_goal_chars = 4000  # a goal larger than this is skipped (hint products grow quadratically)
 
     def __init__(self, backend, limit: int | None = None, **options):
         self.backend = backend
         self.limit = self.limit_default if limit is None else int(limit)
-        self.options = options
+        self.options = {**options, "limit": self.limit} if self.passes_limit else options
         self.errors = 0
 
     def _make(self):

@@ -16,7 +16,4 @@ class ComputeSource(BackendSource):
 
     name, tag, module = "compute", "comp", "compute"
     limit_default = 12
-
-    def __init__(self, backend, limit: int | None = None, **options):
-        super().__init__(backend, limit, **options)
-        self.options = {**options, "limit": self.limit}
+    passes_limit = True

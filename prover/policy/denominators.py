@@ -17,7 +17,4 @@ class DenominatorSource(BackendSource):
 
     name, tag, module = "denominators", "den", "denominators"
     limit_default = 16
-
-    def __init__(self, backend, limit: int | None = None, **options):
-        super().__init__(backend, limit, **options)
-        self.options = {**options, "limit": self.limit}
+    passes_limit = True

@@ -19,7 +19,4 @@ class InstanceSource(BackendSource):
 
     name, tag, module = "instances", "inst", "instances"
     limit_default = 32
-
-    def __init__(self, backend, limit: int | None = None, **options):
-        super().__init__(backend, limit, **options)
-        self.options = {**options, "limit": self.limit}
+    passes_limit = True

@@ -16,7 +16,4 @@ class LogSource(BackendSource):
 
     name, tag, module = "logs", "log", "logs"
     limit_default = 8
-
-    def __init__(self, backend, limit: int | None = None, **options):
-        super().__init__(backend, limit, **options)
-        self.options = {**options, "limit": self.limit}
+    passes_limit = True

@@ -17,7 +17,4 @@ class NumeralSource(BackendSource):
 
     name, tag, module = "numerals", "num", "numerals"
     limit_default = 8
-
-    def __init__(self, backend, limit: int | None = None, **options):
-        super().__init__(backend, limit, **options)
-        self.options = {**options, "limit": self.limit}
+    passes_limit = True

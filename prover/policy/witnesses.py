@@ -18,7 +18,4 @@ class WitnessSource(BackendSource):
 
     name, tag, module = "witnesses", "wit", "witnesses"
     limit_default = 48
-
-    def __init__(self, backend, limit: int | None = None, **options):
-        super().__init__(backend, limit, **options)
-        self.options = {**options, "limit": self.limit}
+    passes_limit = True
