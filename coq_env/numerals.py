@@ -11,8 +11,8 @@ computation (``Nat.eqb`` under ``vm_compute``, which builds the unary number in 
 machine; numerals up to ``MAX_NUMERAL``), then hands the goal to the automation, or leaves it
 open for the other sources (a bounded case split, a hint).
 
-Numerals in ``Z`` or ``R`` are binary already: an equation that rewrites nothing fails, and so
-does the candidate.
+Numerals in ``Z`` or ``R`` are binary already: their equation rewrites nothing (``rewrite ?H``),
+so for them the candidate is the automation alone.
 
 Invariants: deterministic, no duplicates, at most ``limit`` tactics, each passing the cheat
 filter; a goal without such numerals gets none.
