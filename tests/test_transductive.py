@@ -144,3 +144,32 @@ def test_a_run_that_proves_nothing_new_stops(tmp_path, coq_available):
     finally:
         exp.close()
     assert [r["round"] for r in rows] == [0] and rows[0]["new_proofs"] == 0
+
+
+@pytest.mark.slow
+def test_a_run_without_a_tactic_model_learns_from_the_targets_trees(tmp_path, coq_available):
+    """``tactic_model: false`` (the ``target-ranked`` preset's way): no model is trained or
+    asked; the policy is the sources in the learned ranker's order, and what round 1 knows that
+    round 0 did not comes from the target's own trees: the macro of round 0's proof, and a
+    ranker trained on round 0's edges."""
+    target = _target(tmp_path)
+    path = _config(tmp_path, target, tactic_model=False, ranker="learned", corpus=str(tmp_path / "no-corpus"))
+    cfg = IterateConfig.load(path)
+    exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
+    try:
+        rows = exp.run()
+        assert [(r["round"], r["valid_proved"], r["training_pairs"], r["train_seconds"]) for r in rows] == \
+            [(0, 1, 0, 0.0), (1, 2, 0, 0.0)]
+        [b] = _proofs(exp.db)["four_abs"]
+        _, _, edges = exp.db.tree_rows(b["attempt_id"])
+        assert [e["source"] for e in edges if e["outcome"] == "proved"] == ["macros"]
+        assert {a["policy"] for a in exp.db.attempts_of()} == {"model"}  # the loop's label, no model in it
+        assert not (exp.dir / "models" / "ranker_0.json").exists()     # round 0: no trees yet, the fixed order
+        ranker = json.loads((exp.dir / "models" / "ranker_1.json").read_text())
+        assert ranker["meta"]["examples"] > 0                          # round 1's: trained on round 0's edges
+        assert exp.state["ranker_model"].endswith("ranker_1.json")
+    finally:
+        exp.close()
+    assert not (exp.dir / "models" / "round_0").exists() and not (tmp_path / "no-corpus").exists()
+    with pytest.raises(ConfigError, match="needs decode.sources"):
+        IterateConfig.load(_config(tmp_path, target, tactic_model=False, decode={"k": 2}))

@@ -60,6 +60,8 @@ class IterateConfig:
     eval_expansions: int = EXPANSIONS
     corpus: str = "runs/corpus"
     trace: dict = field(default_factory=dict)          # the backend's tracer options (Backend.trace)
+    tactic_model: bool = True                          # false: no model is trained or asked; the policy is
+                                                       # decode.sources in the ranker's order (learned or not)
     model_init: str | None = None                      # a trained model to start from
     train_initial: dict = field(default_factory=dict)  # TrainConfig for round 0
     train_finetune: dict = field(default_factory=dict) # TrainConfig for rounds > 0
@@ -152,6 +154,14 @@ class IterateConfig:
         if t0.get("lora_rank") and not ckpt and not cfg.model_init:
             raise ConfigError(f"{path}: train_initial.lora_rank adapts a pretrained model: give one with "
                               f"--checkpoint DIR (a Hugging Face model directory)")
+        if not cfg.tactic_model:
+            sp = cfg.selfplay or {}
+            if sp.get("enabled") and sp.get("conjectures", True) and "written" in (sp.get("operators") or []):
+                raise ConfigError(f"{path}: tactic_model false leaves no model to write conjectures: "
+                                  f"set selfplay.operators without \"written\" or selfplay.conjectures false")
+            if not (cfg.decode or {}).get("sources"):
+                raise ConfigError(f"{path}: tactic_model false needs decode.sources (the candidate sources "
+                                  f"that are the whole policy)")
         if cfg.stop_after_stale < 0:
             raise ConfigError(f"{path}: stop_after_stale must be 0 (off) or a number of rounds, not {cfg.stop_after_stale}")
         if cfg.transductive:

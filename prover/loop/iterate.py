@@ -224,7 +224,7 @@ class Experiment(LearnerSteps, SelfPlaySteps):
         c = self.cfg
         backend = backends.get(c.backend)
         backend.check_available()
-        if (not backend.auto_trace and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists()
+        if (c.tactic_model and not backend.auto_trace and not c.model_init and not (Path(c.corpus) / "train.jsonl").exists()
                 and not c.bootstrap_menu_expansions):
             raise ConfigError(f"a {c.backend} run needs model_init (a trained model), a corpus of "
                               f"{c.backend} (goal, tactic) pairs at {c.corpus}/train.jsonl, or "
@@ -250,7 +250,8 @@ class Experiment(LearnerSteps, SelfPlaySteps):
         for r in range(c.rounds):
             if self.selfplay.enabled and self.selfplay.hindsight and not self.done(f"r{r}.hindsight"):
                 self.mark(f"r{r}.hindsight", self.hindsight_step(r, pool, eval_keys))
-            tinfo = self.done(f"r{r}.train") or self.train_round(r, pool_keys, eval_keys)
+            tinfo = self.done(f"r{r}.train") or (self.train_round(r, pool_keys, eval_keys) if c.tactic_model else
+                                                 {"train_seconds": 0.0, "training_pairs": 0, "model": None})
             if not self.done(f"r{r}.train"):
                 self.mark(f"r{r}.train", tinfo)
             model = tinfo["model"]
@@ -316,11 +317,14 @@ class Experiment(LearnerSteps, SelfPlaySteps):
         self.db.finish_run(self.run_id)
         return rows
 
-    def model_policy(self, model: str, eval_keys: set[str]) -> PolicySpec:
+    def model_policy(self, model: str | None, eval_keys: set[str]) -> PolicySpec:
         """The round's model policy (the preset's ``decode``); a retrieval source indexes the
         corpus and this run's database, a macro source this run's database, never the
-        evaluation problems."""
+        evaluation problems. Without a tactic model (``tactic_model: false``) the policy is
+        the decode sources alone, in the ranker's order."""
         spec = model_spec(model, self.cfg.decode)
+        if not self.cfg.tactic_model:
+            spec = PolicySpec(sources=spec.sources, options=spec.options, decode=spec.decode)
         ranker = self.cfg.ranker
         if ranker == "learned":  # the newest ranker trained in this run (none yet: the sources' order)
             ranker = self.state.get("ranker_model") or "fixed"

@@ -236,7 +236,7 @@ def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2, min_le
     if not groups:
         raise ValueError("a ranker needs expanded nodes with a successful candidate to learn from")
     tr, te = split_groups(groups, heldout, seed)
-    if not tr:
+    if not any(y >= 2 for g in tr for _, _, y in g["items"]):  # few problems: every proof path was held out
         tr, te = groups, []
     vocab = Vocab.fit((candidate_raw(g["goals"][0] if g["goals"] else None, set(), t, s)[1]
                        for g in tr for t, s, _ in g["items"]), min_count=1 if min_leaf < 20 else 3)
