@@ -257,3 +257,33 @@ def test_a_ranker_of_another_feature_version_is_stale(trained_db, tmp_path, caps
         Ranker.load(path)
     policy = load_ranked(MenuPolicy("coq", MENU), str(path))
     assert policy.mode == "fixed" and "stale" in capsys.readouterr().err
+
+
+def test_menu_tries_keep_a_share_of_the_budget_for_the_menu(env, tmp_path):
+    """With ``menu_tries`` M of ``tries`` N, the menu's best M candidates are applied even when
+    the policy ranks N others above them; they take the places of the lowest-ranked others."""
+    from prover.policy.base import Candidate
+    p = parse_file(write(tmp_path / "m" / "m.v", """
+        Require Import Arith.
+        Theorem m (n : nat) : n + 0 = n.
+        Proof.
+        Admitted.
+        """))
+
+    class Ordered:  # the order a learned ranker might give: four instantiated tactics, then the menu
+        name, default_k = "ordered", None
+
+        def propose(self, states, k=None):
+            tactics = [("idtac 1; fail", "hints"), ("idtac 2; fail", "cases"), ("idtac 3; fail", "hints"),
+                       ("idtac 4; fail", "witnesses"), ("reflexivity", "menu"), ("lia", "menu"), ("auto", "menu")]
+            return [[Candidate(t + ".", -i, s) for i, (t, s) in enumerate(tactics)] for _ in states]
+
+    cfg = dict(max_expansions=1, tactic_timeout=5, tries=3, cost_order=False)
+    plain = BestFirstSearch(env, Ordered(), SearchConfig(**cfg)).run(p)
+    assert plain.outcome == "failed" and [e.tactic for e in plain.edges] == \
+        ["idtac 1; fail.", "idtac 2; fail.", "idtac 3; fail."]
+    kept = BestFirstSearch(env, Ordered(), SearchConfig(**cfg, menu_tries=2)).run(p)
+    assert [e.tactic for e in kept.edges] == ["idtac 1; fail.", "reflexivity.", "lia."] and kept.tries == 3
+    assert kept.outcome == "proved" and kept.proof == ["lia."]
+    with pytest.raises(ValueError, match="menu_tries must be between 0 and tries"):
+        SearchConfig(tries=2, menu_tries=3)

@@ -23,7 +23,7 @@ def spec_and_config(args, deny=()):
                            cost_order=not getattr(args, "no_cost_order", False),
                            dedupe_renamed=not getattr(args, "keep_renamed", False),
                            widen=getattr(args, "widen", 0), widen_times=getattr(args, "widen_times", 2),
-                           tries=getattr(args, "tries", 0) or 0,
+                           tries=getattr(args, "tries", 0) or 0, menu_tries=getattr(args, "menu_tries", 0) or 0,
                            batch_states=getattr(args, "batch_states", 1))
         if cfg.node_scorer:  # a missing or bad value model fails here, in one line
             from prover.search.scorers import make_scorer
@@ -94,6 +94,8 @@ def search_args(p) -> None:
     p.add_argument("--tries", type=int, default=_Defaults.tries, metavar="N",
                    help="prover calls per expansion: the N best-ranked candidates not answered by the failure "
                         "cache (0: every candidate)")
+    p.add_argument("--menu-tries", type=int, default=_Defaults.menu_tries, metavar="M",
+                   help="with --tries N: M of the N are kept for the menu's best candidates (0: none kept)")
     p.add_argument("--batch-states", type=int, default=_Defaults.batch_states, metavar="B",
                    help="states per policy call: an expansion also asks for the next B-1 best open nodes, "
                         "one generate call for B states (a GPU policy; beam gives the same search as 1)")

@@ -77,6 +77,7 @@ class SearchConfig:
     widen: int = 0                # once nothing is open, expand expanded nodes again with this many new candidates (0: off)
     widen_times: int = 2          # ... at most this many times per node
     tries: int = 0                # prover calls per expansion: the policy's top N untried candidates (0: all)
+    menu_tries: int = 0           # ... of which this many are kept for the menu's best candidates (0: none kept)
     # states per policy call: when a node is expanded, the policy is also asked for up to
     # batch_states-1 of the best open, not-yet-expanded frontier nodes (those without cached
     # proposals), in one call, and those proposals are cached per node id until that node is
@@ -91,6 +92,8 @@ class SearchConfig:
                                  f"(expected one of {', '.join(sorted(SCORERS))})")
         if self.tries < 0:
             raise ValueError(f"tries must be 0 (every candidate) or more (got {self.tries})")
+        if self.menu_tries < 0 or self.menu_tries > max(self.tries, 0) and self.menu_tries:
+            raise ValueError(f"menu_tries must be between 0 and tries ({self.tries}), not {self.menu_tries}")
         if self.batch_states < 1:
             raise ValueError(f"batch_states must be 1 (one state per policy call) or more (got {self.batch_states})")
         if self.widen < 0 or self.widen_times < 1:
@@ -255,11 +258,18 @@ class BestFirstSearch:
 
         def budgeted(nid: str, node: Node, cands: list[Candidate]) -> list[Candidate]:
             """The policy's first ``tries`` candidates that will reach the prover: a pruned tactic
-            or one the failure cache answers costs no try (the cached ones are recorded here)."""
+            or one the failure cache answers costs no try (the cached ones are recorded here).
+            With ``menu_tries`` M, the menu's best M candidates are among them (they take the
+            places of the last of the others): a learned order may rank the cheap, general menu
+            tactics below N instantiated ones."""
             chosen: list[Candidate] = []
+            n, reserve, more_menu = self.cfg.tries, self.cfg.menu_tries, []
             for cand in cands:
-                if len(chosen) >= self.cfg.tries:
-                    break
+                if len(chosen) >= n:
+                    if len(more_menu) + sum(c.source == "menu" for c in chosen) >= reserve:
+                        break
+                    if cand.source != "menu":
+                        continue
                 if costs is not None and costs.dead and (cand.tactic, node.depth > 0) in costs.dead:
                     costs.pruned += 1
                     continue
@@ -268,7 +278,10 @@ class BestFirstSearch:
                 if self.failures is not None and answered(nid, cand, failure_key(context, node.goals, cand.tactic),
                                                           limit):
                     continue
-                chosen.append(cand)
+                (more_menu if len(chosen) >= n else chosen).append(cand)
+            if more_menu:  # they replace the lowest-ranked candidates that are not the menu's
+                drop = {id(c) for c in [c for c in chosen if c.source != "menu"][-len(more_menu):]}
+                chosen = [c for c in chosen if id(c) not in drop] + more_menu
             return chosen
 
         cached: dict[str, list[Candidate]] = {}  # node id -> the policy's candidates, asked ahead (batch_states)
