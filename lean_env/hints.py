@@ -28,6 +28,8 @@ from itertools import combinations
 
 from prover.env import Goal
 
+from .goals import _split_top
+
 NUMBER_TYPES = ("ℝ", "ℚ", "ℤ", "ℕ")
 IDENT = r"[A-Za-z_α-ωΑ-Ω][\w'₀-₉ᵢ!?.]*"
 _IDENT = re.compile(rf"^{IDENT}$")
@@ -38,27 +40,25 @@ _RELATIONS = ("≤", "≥", "<", ">", "≠", "=")
 
 def split_top(text: str, sep: str) -> list[str]:
     """``text`` cut at every ``sep`` outside brackets."""
-    parts, depth, at, i = [], 0, 0, 0
-    while i < len(text):
-        c = text[i]
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-        elif depth == 0 and text.startswith(sep, i):
-            parts.append(text[at:i].strip())
-            at = i = i + len(sep)
-            continue
-        i += 1
-    parts.append(text[at:].strip())
-    return parts
+    parts, rest = [], text
+    while True:
+        head, rest = _split_top(rest, sep)
+        parts.append(head.strip())
+        if rest is None:
+            return parts
 
 
 def unwrap(text: str) -> str:
-    """``text`` without brackets that enclose all of it."""
+    """``text`` without parentheses that enclose all of it."""
     t = text.strip()
-    while t.startswith("(") and t.endswith(")") and split_top(t[1:-1], ")")[0] == t[1:-1].strip() \
-            and t[1:-1].count("(") == t[1:-1].count(")"):
+    while t.startswith("(") and t.endswith(")"):
+        depth = 0
+        for i, c in enumerate(t):
+            depth += (c in _OPEN) - (c in _CLOSE)
+            if depth == 0:
+                break
+        if i != len(t) - 1:  # (a) + (b): the first parenthesis closes early
+            return t
         t = t[1:-1].strip()
     return t
 
