@@ -171,18 +171,19 @@ def test_resume_after_kill_in_training_and_in_search(tmp_path, coq_available, mi
 
 @pytest.mark.slow
 def test_tiny_round_with_a_learned_ranker_and_a_tries_budget(tmp_path, coq_available, minif2f_coq):
-    """ranker: learned trains a ranker on the menu's seed trees before round 0's searches, which
-    then apply at most search.tries candidates per expansion; the evaluation's trees never train it."""
+    """ranker: learned trains a ranker on the menu's seed trees before round 0's search, which
+    then applies at most search.tries candidates per expansion, and again on every training tree
+    after it, for the evaluation; the evaluation's trees never train it."""
     tiny = json.loads(TINY.read_text())
     cfg = IterateConfig.load(tiny_config(tmp_path, "ranked", rounds=1, bootstrap_menu_expansions=1,
                                          bootstrap_policy="menu+hyps", ranker="learned",
                                          search={**tiny["search"], "tries": 6}))
     exp = Experiment(cfg, root=tmp_path / "runs", progress=False)
     rows = exp.run()
-    ranker = exp.dir / "models" / "ranker_0.json"
-    assert ranker.exists()
-    meta = json.loads(ranker.read_text())["meta"]
-    assert meta["examples"] > 0
+    seed = json.loads((exp.dir / "models" / "ranker_seed.json").read_text())["meta"]
+    meta = json.loads((exp.dir / "models" / "ranker_0.json").read_text())["meta"]
+    assert 0 < seed["examples"] < meta["examples"]  # round 0's search trees came in
+    assert exp.state["ranker_model"].endswith("ranker_0.json")
     eval_keys = {a["problem"] for a in exp.db.attempts_of(["eval"])}
     from prover.policy.ranker import examples
     assert eval_keys and not {g["problem"] for g in examples(exp.db, eval_keys)} & eval_keys

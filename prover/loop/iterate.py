@@ -15,6 +15,8 @@
             value (``search.node_scorer: "value"``): retrain the frontier's value;
             search: the training pool (and the kept conjectures) with model r, budgets from
             active selection (``prover.loop.selection``);
+            ranker (``ranker: "learned"``): retrain the candidate ranker on every training
+            tree so far (round 0's search uses one trained on the seed search's trees, if any);
             conjecture (self-play): propose, screen and select conjectures
             (``prover.selfplay.conjecture``);
             eval: model r on the evaluation split at a fixed budget;
@@ -257,8 +259,8 @@ class Experiment(LearnerSteps, SelfPlaySteps):
             model = tinfo["model"]
             if self.search_cfg.node_scorer == "value" and not self.done(f"r{r}.value"):
                 self.mark(f"r{r}.value", self.value_step(r, eval_keys))
-            if c.ranker == "learned" and not self.done(f"r{r}.ranker"):
-                self.mark(f"r{r}.ranker", self.ranker_step(r, eval_keys))
+            if c.ranker == "learned" and r == 0 and not self.done("seed.ranker"):  # the seed search's trees
+                self.mark("seed.ranker", self.ranker_step("seed", eval_keys))
             if not self.done(f"r{r}.search"):
                 before = self.proved_keys(pool_keys)
                 if self.selfplay.enabled:
@@ -274,6 +276,8 @@ class Experiment(LearnerSteps, SelfPlaySteps):
                 self.mark(f"r{r}.search", {"seconds": s.seconds, "expansions": s.expansions,
                                            "eps": s.expansions_per_second, "new": len(new),
                                            **report(budgets, hist)})
+            if c.ranker == "learned" and not self.done(f"r{r}.ranker"):  # for this round's evaluation and the next search
+                self.mark(f"r{r}.ranker", self.ranker_step(r, eval_keys))
             if self.selfplay.enabled and self.selfplay.conjectures and not self.done(f"r{r}.conjecture"):
                 self.mark(f"r{r}.conjecture", self.conjecture_step(r, model, pool, evalp))
             if evalp and not self.done(f"r{r}.eval"):

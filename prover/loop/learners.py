@@ -13,10 +13,11 @@ from prover import backends
 
 
 class LearnerSteps:
-    def ranker_step(self, r: int, eval_keys: set[str]) -> dict:
+    def ranker_step(self, r: int | str, eval_keys: set[str]) -> dict:
         """Train the candidate ranker on every edge of every training tree so far (never an
-        evaluation tree: evaluation labels and the evaluation problems are left out); the
-        round's searches and its evaluation use it."""
+        evaluation tree: evaluation labels and the evaluation problems are left out), after
+        round ``r``'s search (``"seed"``: after the seed search); round ``r``'s evaluation and
+        the next round's search use it."""
         from prover.policy.ranker import examples, train
         t0 = time.time()
         groups = examples(self.db, eval_keys, backends.get(self.cfg.backend).goal_style)
