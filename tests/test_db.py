@@ -349,6 +349,22 @@ def test_cli_proofs_coq(filled, capsys):
            "Theorem mul_one : forall n : nat, n * 1 = n.\nProof.\n  intros.\n  simpl.\n  lia.\nQed.\n" in out
 
 
+def test_cli_proofs_shortest_to_files(filled, capsys, tmp_path):
+    """--shortest --out DIR: one file per problem, the shortest proof, the same text as printed
+    (so `prover check DIR/NAME.v --problem ...` reads one theorem, not several)."""
+    path, db, _ = filled
+    assert run_cli("db", "proofs", path, "--problem", "mul_one") == 0
+    printed = capsys.readouterr().out
+    out = tmp_path / "files"
+    assert run_cli("db", "proofs", path, "--shortest", "--out", out) == 0
+    files = sorted(p.name for p in out.iterdir())
+    accepted = {r["problem"].split("/")[-1] for r in db.proofs()}
+    assert files == sorted(f"{n}.v" for n in accepted)
+    text = (out / "mul_one.v").read_text()
+    assert text.count("Theorem mul_one") == 1 and text in printed
+    assert "proof files ->" in capsys.readouterr().err
+
+
 def test_cli_proofs_lean(filled, capsys):
     path, _, _ = filled
     assert run_cli("db", "proofs", path, "--problem", "test/hard", "--all") == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from contextlib import nullcontext
 
 from prover.db import DBError, ProofDB
@@ -32,6 +33,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     proofs.add_argument("db", metavar="DB")
     proofs.add_argument("--problem", metavar="NAME", help="problem name or key (split/name)")
     proofs.add_argument("--all", action="store_true", help="include rejected proofs")
+    proofs.add_argument("--shortest", action="store_true",
+                        help="one proof per problem, the shortest (so one problem's output is one checkable file)")
+    proofs.add_argument("--out", metavar="DIR", help="write each proof to its own file in DIR "
+                        "(NAME.v with --shortest, else NAME.ATTEMPT.v) instead of printing them")
     proofs.set_defaults(func=cmd_proofs)
 
     tree = commands.add_parser("tree", help="print one attempt's search tree")
@@ -94,13 +99,31 @@ def cmd_proofs(args, db: ProofDB) -> int:
         what = f" for {args.problem}" if args.problem else ""
         print(f"no {'' if args.all else 'accepted '}proofs{what}", file=sys.stderr)
         return 0
+    if args.shortest:
+        best: dict[str, dict] = {}
+        for row in rows:  # the shortest, then the first found
+            if row["problem"] not in best or (row["length"] or 0) < (best[row["problem"]]["length"] or 0):
+                best[row["problem"]] = row
+        rows = list(best.values())
     problems: dict[str, dict | None] = {}
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     for i, row in enumerate(rows):
         if row["problem"] not in problems:
             problems[row["problem"]] = db.problem(row["problem"])
+        text = proof_file(problems[row["problem"]], row)
+        if out is not None:
+            name = row["problem"].split("/")[-1]
+            prob = problems[row["problem"]] or {}
+            ext = Path(prob.get("path") or "").suffix or (".lean" if prob.get("backend") == "lean" else ".v")
+            (out / (f"{name}{ext}" if args.shortest else f"{name}.{row['attempt_id']}{ext}")).write_text(text)
+            continue
         if i:
             print()
-        print(proof_file(problems[row["problem"]], row), end="")
+        print(text, end="")
+    if out is not None:
+        print(f"{len(rows)} proof files -> {out}", file=sys.stderr)
     return 0
 
 
