@@ -160,6 +160,7 @@ def test_a_run_without_a_tactic_model_learns_from_the_targets_trees(tmp_path, co
         rows = exp.run()
         assert [(r["round"], r["valid_proved"], r["training_pairs"], r["train_seconds"]) for r in rows] == \
             [(0, 1, 0, 0.0), (1, 2, 0, 0.0)]
+        assert all(r["tries_per_problem"] > 0 for r in rows)  # of the round's search: there is no evaluation
         [b] = _proofs(exp.db)["four_abs"]
         _, _, edges = exp.db.tree_rows(b["attempt_id"])
         assert [e["source"] for e in edges if e["outcome"] == "proved"] == ["macros"]

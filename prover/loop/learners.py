@@ -36,8 +36,10 @@ class LearnerSteps:
         return ranker.meta
 
     def ranker_columns(self, r: int) -> dict:
-        """tries_per_problem of the round's evaluation, ranker_recall of its ranker (held out)."""
-        tries = [int(a.get("tries") or 0) for a in self.db.attempts_of(["eval"], round=r)]
+        """tries_per_problem of the round's evaluation (of its search in a transductive run, which
+        has no evaluation), ranker_recall of its ranker (held out)."""
+        label = "model" if self.cfg.transductive else "eval"
+        tries = [int(a.get("tries") or 0) for a in self.db.attempts_of([label], round=r)]
         info = self.done(f"r{r}.ranker") or {}
         n = int(self.search_cfg.tries or 8)
         n = min((k for k in (1, 4, 8, 16) if k >= n), default=16)
