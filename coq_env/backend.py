@@ -39,6 +39,7 @@ TRACE_OPTIONS = ("files", "roots", "timeout", "limit_files", "file_budget", "eng
 class CoqBackend(Backend):
     name = "coq"
     dataset = "minif2f-coq"
+    suffix = ".v"
     binder_words = (r"\b(?:intros?|as|eqn|into|fun|forall|assert|pose|set|remember|enough|cut|rename|"
                     r"let|fix|cofix|match)\b")
 

@@ -17,6 +17,7 @@ LEAN_NEEDS = "tracing Lean needs LeanDojo and a live Lean toolchain (make lean-s
 class LeanBackend(Backend):
     name = "lean"
     dataset = "minif2f-lean4"
+    suffix = ".lean"
     menu = MENU
     expensive = ("nlinarith", "polyrith", "aesop", "decide")
     goal_style = "lean"

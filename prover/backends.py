@@ -57,6 +57,7 @@ class Backend(abc.ABC):
 
     name: str = "?"
     dataset: str = ""                  # its problems' folder under the data directory (prover.paths)
+    suffix: str = ""                   # its source files' suffix (a proof written to a file)
     menu: tuple[str, ...] = ()         # the automation menu, closing tactics first
     expensive: tuple[str, ...] = ()    # words of its costly decision procedures (prover.search.cost)
     trace_options: tuple[str, ...] = ()  # the options its tracer (``trace``) takes

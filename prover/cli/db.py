@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from contextlib import nullcontext
 
+from prover import backends
 from prover.db import DBError, ProofDB
 from prover.db.render import proof_file, tree_text
 
@@ -116,7 +117,7 @@ def cmd_proofs(args, db: ProofDB) -> int:
         if out is not None:
             name = row["problem"].split("/")[-1]
             prob = problems[row["problem"]] or {}
-            ext = Path(prob.get("path") or "").suffix or (".lean" if prob.get("backend") == "lean" else ".v")
+            ext = Path(prob.get("path") or "").suffix or backends.get(prob.get("backend") or backends.DEFAULT).suffix
             (out / (f"{name}{ext}" if args.shortest else f"{name}.{row['attempt_id']}{ext}")).write_text(text)
             continue
         if i:
