@@ -23,8 +23,14 @@ Costs: the dump runs one fresh coqtop per distinct header (a few seconds), cache
 milliseconds. A dump that fails or times out
 costs one line on stderr and offers nothing for that header; it never raises into the search.
 
-The run's own lemmas (hindsight lemmas, proved conjectures) enter through ``extra_lemmas``
-(``(name, statement)`` pairs, the statement as Coq prints it); nothing wires the database yet.
+The run's own lemmas (hindsight lemmas, proved conjectures) enter through ``extra_lemmas`` as
+``(name, sentence, proof)`` triples: the ``Lemma NAME BINDERS : CONCL.`` sentence the loop
+checked and its proof as one tactic (``prover.policy.premises`` reads them from the run's
+database). Such a lemma is not in the file ``prover check`` reads, so each tactic that uses it
+first states and proves it in place (:func:`own_lemma`): ``assert (NAME : forall BINDERS, CONCL)
+by (clear; intros X Y H; PROOF); apply NAME.`` (``clear`` empties the context, so the binders'
+names are free and the proof sees what the lemma's own check saw). A ``(name, statement)`` pair
+is a lemma already in scope, used by name.
 """
 from __future__ import annotations
 
@@ -64,6 +70,8 @@ SKIP_MODULES = {
 MAX_STATEMENT = 400
 MAX_TACTIC = 300   # a longer tactic is not offered
 MAX_ARG = 80       # nor a lemma instantiated with a longer argument (a whole ``fun``, a sum)
+MAX_OWN_TACTIC = 2000  # a tactic that proves one of the run's own lemmas in place may be this long
+MAX_OWN = 8        # tactics per node that use the run's own lemmas, at most
 MAX_CLOSERS = 8    # ``apply L; lra.`` / ``pose proof (L x); nra.``: only for the best lemmas
 DUMPS = 0  # coqtop processes started for a dump in this process (tests count them)
 
@@ -853,6 +861,49 @@ def rank(goal: Goal, lib: Library, extra=(), pool: int = 400) -> list[tuple]:
     return out
 
 
+_LEMMA_HEAD = re.compile(r"\s*(?:Lemma|Theorem|Fact|Remark|Corollary|Proposition)\s+([A-Za-z_][\w']*)\s*")
+
+
+def own_lemma(sentence: str, proof: str) -> tuple[str, str, str] | None:
+    """``(name, type, prefix)`` for one of the run's own lemmas: its name, its statement as a type
+    (``forall (x : R) (h : 0 <= x), CONCL``) and the tactic that states and proves it in place
+    (``assert (NAME : TYPE) by (clear; intros x h; PROOF); ``), to go before each tactic that
+    uses it. None when ``sentence`` is not ``Lemma NAME BINDERS : CONCL.`` with parenthesised
+    binders, or the proof is empty."""
+    m = _LEMMA_HEAD.match(sentence or "")
+    proof = (proof or "").strip().rstrip(".").strip()
+    if m is None or not proof:
+        return None
+    name = m.group(1)
+    text, i = sentence.strip(), m.end() - (len(sentence) - len(sentence.lstrip()))
+    binders, names = [], []
+    while i < len(text) and text[i] == "(":
+        depth, j = 0, i
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        if depth:
+            return None
+        group = text[i:j + 1]
+        if " : " not in group:
+            return None
+        names += group[1:].split(" : ", 1)[0].split()
+        binders.append(group)
+        i = j + 1
+        while i < len(text) and text[i] == " ":
+            i += 1
+    if not text.startswith(":", i) or not text.endswith("."):
+        return None
+    concl = text[i + 1:-1].strip()
+    if not concl:
+        return None
+    typ = f"forall {' '.join(binders)}, {concl}" if binders else concl
+    intros = f"intros {' '.join(names)}; " if names else ""
+    return name, typ, f"assert ({name} : {typ}) by (clear; {intros}{proof}); "
+
+
 @functools.lru_cache(maxsize=64)
 def _extra(pairs: tuple) -> tuple:
     return tuple(lem for n, s in pairs if (lem := parse_lemma(n, s)) is not None)
@@ -863,7 +914,9 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
     """Premise tactics for ``goal``, best first: at most ``limit``, deterministic, no
     duplicates, each one the cheat filter accepts. ``header``: the problem's header (default:
     the one :func:`note_header` recorded in this process; without either, none).
-    ``extra_lemmas``: ``(name, statement)`` pairs ranked with the library's (the run's own)."""
+    ``extra_lemmas``: ranked with the library's: ``(name, statement)`` pairs of lemmas in scope,
+    and the run's own lemmas as ``(name, sentence, proof)`` triples, each tactic using one of
+    them prefixed with its proof in place (:func:`own_lemma`; at most ``MAX_OWN`` such tactics)."""
     from .cheat import CheatError, check_tactic
     header = current_header() if header is None else header
     if header is None or limit <= 0:
@@ -871,13 +924,30 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
     lib = library(header, cache_dir=cache_dir, timeout=timeout)
     if lib is None:
         return []
-    extra = _extra(tuple((str(n), str(s)) for n, s in extra_lemmas)) if extra_lemmas else ()
+    pairs, own = [], {}
+    for item in extra_lemmas or ():
+        if len(item) == 3:  # (key, sentence, proof): the lemma's name is the sentence's
+            made = own_lemma(str(item[1]), str(item[2]))
+            if made is not None:
+                own[made[0]] = made[2]
+                pairs.append((made[0], made[1]))
+        else:
+            pairs.append((str(item[0]), str(item[1])))
+    extra = _extra(tuple(pairs)) if pairs else ()
     out: list[str] = []
-    closers = 0
-    for score, _, order, tactic in rank(goal, lib, extra):
+    closers = owned = 0
+    for score, name, order, tactic in rank(goal, lib, extra):
         if len(out) >= limit or score <= min_score:
             break
-        if len(tactic) > MAX_TACTIC or (order in _CLOSERS and closers >= MAX_CLOSERS):
+        if name in own:
+            if owned >= MAX_OWN:
+                continue
+            tactic = own[name] + tactic
+            if len(tactic) > MAX_OWN_TACTIC:
+                continue
+        elif len(tactic) > MAX_TACTIC:
+            continue
+        if order in _CLOSERS and closers >= MAX_CLOSERS:
             continue
         try:
             t = check_tactic(tactic)
@@ -886,4 +956,5 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
         if t not in out:
             out.append(t)
             closers += order in _CLOSERS
+            owned += name in own
     return out

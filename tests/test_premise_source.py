@@ -131,3 +131,64 @@ def test_the_source_reads_the_recorded_header_and_takes_extra_lemmas(cache, coq_
                        extra_lemmas=[("twice_id_spec", "forall x : R, twice_id x = x")])
     assert mine.candidates(state)[:2] == ["apply twice_id_spec.", "rewrite twice_id_spec."]
     assert src.tag == "prem" and not src.static
+
+
+GAUSS = """
+    Require Import Arith Lia.
+    Fixpoint sumto (n : nat) : nat := match n with 0 => 0 | S k => n + sumto k end.
+    """
+
+
+def test_a_lemma_the_run_proved_is_used_by_name_and_proved_in_place(env, tmp_path, cache):
+    """A hindsight lemma the loop checked (three steps: induction) closes another problem in
+    one step: the premise source reads it from the run's database, and the tactic proves it in
+    place, so the proof passes `prover check` in a file that has no such lemma."""
+    from prover import backends
+    from prover.check import check_proof
+    from prover.db import ProofDB
+    from prover.selfplay import hindsight as H
+    coq = backends.get("coq")
+    pool = _problem(tmp_path, "pool_gauss", GAUSS + """
+        Theorem pool_gauss (n : nat) : 2 * sumto n = n * (n + 1).
+        Proof.
+        Admitted.
+        """)
+    target = _problem(tmp_path, "target_sq", GAUSS + """
+        Theorem target_sq (m : nat) : 2 * sumto (m * m) = m * m * (m * m + 1).
+        Proof.
+        Admitted.
+        """)
+    # the lemma's steps as the search saw them, then its check in a fresh process, as self-play does
+    root = env.open(pool)
+    steps, state = [], root
+    for t in ["induction n.", "reflexivity.", "simpl; nia."]:
+        steps.append((state.text(), t))
+        out = env.apply(state, t)
+        state = out.state if hasattr(out, "state") else out
+    assert isinstance(state, ProofFinished), state
+    db_path = tmp_path / "run.db"
+    with ProofDB(db_path) as db:
+        db.add_problems([pool])
+        cand = H.Candidate(H.lemma_key(root.goals[0].text()), pool.key, 0, "0", root.goals[0].text(),
+                           [t for _, t in steps], steps)
+        assert H.verify(db, [cand], {pool.key: pool}, coq, 0, workers=1, progress=False)["accepted"] == 1
+    # the target: the menu cannot, the run's own lemma can, in one step
+    troot = env.open(target)
+    _menu_fails(env, troot)
+    premises.note_header(target.header)
+    src = make_source("premises", "coq", cache_dir=str(cache), db=str(db_path), deny=[])
+    cands = src.candidates(troot)
+    own = [t for t in cands if t.startswith(f"assert ({cand.key} : forall (n : nat), 2 * sumto n = n * (n + 1)) "
+                                            f"by (clear; intros n; induction n; [ reflexivity | simpl; nia ]); ")]
+    assert own and all(check_tactic(t) == t for t in own), cands
+    proof = next(out.proof for t in own if isinstance(out := env.apply(troot, t), ProofFinished))
+    assert len(proof) == 1 and proof[0].endswith(f"apply {cand.key}.")
+    assert cand.key not in target.header and cand.key not in target.statement
+    v = check_proof(target, list(proof))
+    assert v.accepted, v.reason
+    # a lemma of a denied problem (the evaluation split) is never offered
+    denied = make_source("premises", "coq", cache_dir=str(cache), db=str(db_path), deny=[pool.key])
+    assert not any(cand.key in t for t in denied.candidates(troot))
+    # nor is anything without a database; a malformed statement is skipped, not raised
+    assert premises.own_lemma("Lemma broken (x : R : x = x.", "lra") is None
+    assert premises.own_lemma("Lemma fine : 1 = 1.", "") is None

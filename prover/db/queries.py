@@ -88,6 +88,21 @@ def accepted_hindsight_after(db, rowid: int) -> list[dict]:
                     "order by rowid", [rowid])
 
 
+# ---- the run's own lemmas (prover.policy.premises) -------------------------------------------
+def own_lemmas_after(db, hs_after: int, proof_after: int) -> tuple[list[dict], list[dict]]:
+    """Accepted hindsight lemmas newer than rowid ``hs_after`` (key, problem, statement, steps)
+    and accepted proofs of conjectures newer than proof id ``proof_after`` (id, key, parent,
+    statement, steps), oldest first; none in a database from before self-play."""
+    hs = (db.query("select rowid as rid, key, problem, statement, steps from hindsight "
+                   "where accepted = 1 and rowid > ? order by rowid", [hs_after])
+          if _has(db, "hindsight") else [])
+    conj = (db.query("select pr.id, c.key, c.parent, c.statement, pr.steps from proofs pr "
+                     "join conjectures c on c.key = pr.problem where pr.accepted = 1 and pr.id > ? "
+                     "order by pr.id", [proof_after])
+            if _has(db, "conjectures") else [])
+    return hs, conj
+
+
 # ---- the value (prover.search.value) ---------------------------------------------------------
 def node_labels(db, attempt_id: int, open_too: bool = False) -> list[dict]:
     """Goals and status of an attempt's labelled nodes (``open_too``: its open ones as well)."""
