@@ -25,8 +25,8 @@ costs one line on stderr and offers nothing for that header; it never raises int
 
 The run's own lemmas (hindsight lemmas, proved conjectures) enter through ``extra_lemmas`` as
 ``(name, sentence, proof)`` triples: the ``Lemma NAME BINDERS : CONCL.`` sentence the loop
-checked and its proof as one tactic (``prover.policy.premises`` reads them from the run's
-database). Such a lemma is not in the file ``prover check`` reads, so each tactic that uses it
+checked and its proof as one tactic (the ``lemmas`` source, ``prover.policy.lemmas``, reads
+them from the run's database). Such a lemma is not in the file ``prover check`` reads, so each tactic that uses it
 first states and proves it in place (:func:`own_lemma`): ``assert (NAME : forall BINDERS, CONCL)
 by (clear; intros X Y H; PROOF); apply NAME.`` (``clear`` empties the context, so the binders'
 names are free and the proof sees what the lemma's own check saw). A ``(name, statement)`` pair
@@ -910,20 +910,27 @@ def _extra(pairs: tuple) -> tuple:
 
 
 def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir=None,
-               extra_lemmas=(), timeout: float = 180.0, min_score: float = 0.0) -> list[str]:
+               extra_lemmas=(), timeout: float = 180.0, min_score: float = 0.0,
+               library: bool = True) -> list[str]:
     """Premise tactics for ``goal``, best first: at most ``limit``, deterministic, no
     duplicates, each one the cheat filter accepts. ``header``: the problem's header (default:
     the one :func:`note_header` recorded in this process; without either, none).
     ``extra_lemmas``: ranked with the library's: ``(name, statement)`` pairs of lemmas in scope,
     and the run's own lemmas as ``(name, sentence, proof)`` triples, each tactic using one of
-    them prefixed with its proof in place (:func:`own_lemma`; at most ``MAX_OWN`` such tactics)."""
+    them prefixed with its proof in place (:func:`own_lemma`; at most ``MAX_OWN`` such tactics).
+    ``library=False``: ``extra_lemmas`` only (the ``lemmas`` source), no header needed."""
     from .cheat import CheatError, check_tactic
-    header = current_header() if header is None else header
-    if header is None or limit <= 0:
+    if limit <= 0:
         return []
-    lib = library(header, cache_dir=cache_dir, timeout=timeout)
-    if lib is None:
-        return []
+    if library:
+        header = current_header() if header is None else header
+        if header is None:
+            return []
+        lib = _library(header, cache_dir=cache_dir, timeout=timeout)
+        if lib is None:
+            return []
+    else:
+        lib = Library(())
     pairs, own = [], {}
     for item in extra_lemmas or ():
         if len(item) == 3:  # (key, sentence, proof): the lemma's name is the sentence's
@@ -958,3 +965,6 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
             closers += order in _CLOSERS
             owned += name in own
     return out
+
+
+_library = library  # ``candidates`` has a parameter of that name

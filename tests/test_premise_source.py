@@ -139,13 +139,19 @@ GAUSS = """
     """
 
 
-def test_a_lemma_the_run_proved_is_used_by_name_and_proved_in_place(env, tmp_path, cache):
-    """A hindsight lemma the loop checked (three steps: induction) closes another problem in
-    one step: the premise source reads it from the run's database, and the tactic proves it in
-    place, so the proof passes `prover check` in a file that has no such lemma."""
+@pytest.mark.parametrize("kind", ["hindsight", "conjecture"])
+def test_a_lemma_the_run_proved_is_used_by_name_and_proved_in_place(env, tmp_path, cache, kind):
+    """A lemma the loop checked (three steps: induction), as a hindsight lemma or as a
+    conjecture its search proved, closes another problem in one step: the ``lemmas`` source reads
+    it from the run's database and the tactic proves it in place, so the proof passes `prover
+    check` in a file that has no such lemma."""
     from prover import backends
     from prover.check import check_proof
     from prover.db import ProofDB
+    from prover.policy.spec import PolicySpec
+    from prover.problems import Problem
+    from prover.search.best_first import SearchConfig
+    from prover.search.runner import run_search
     from prover.selfplay import hindsight as H
     coq = backends.get("coq")
     pool = _problem(tmp_path, "pool_gauss", GAUSS + """
@@ -154,41 +160,56 @@ def test_a_lemma_the_run_proved_is_used_by_name_and_proved_in_place(env, tmp_pat
         Admitted.
         """)
     target = _problem(tmp_path, "target_sq", GAUSS + """
-        Theorem target_sq (m : nat) : 2 * sumto (m * m) = m * m * (m * m + 1).
+        Theorem target_sq (n : nat) : 2 * sumto (n * n) = n * n * (n * n + 1).
         Proof.
         Admitted.
         """)
-    # the lemma's steps as the search saw them, then its check in a fresh process, as self-play does
-    root = env.open(pool)
-    steps, state = [], root
-    for t in ["induction n.", "reflexivity.", "simpl; nia."]:
-        steps.append((state.text(), t))
-        out = env.apply(state, t)
-        state = out.state if hasattr(out, "state") else out
-    assert isinstance(state, ProofFinished), state
+    tactics = ["induction n.", "reflexivity.", "simpl; nia."]
     db_path = tmp_path / "run.db"
+    root = env.open(pool)
     with ProofDB(db_path) as db:
         db.add_problems([pool])
-        cand = H.Candidate(H.lemma_key(root.goals[0].text()), pool.key, 0, "0", root.goals[0].text(),
-                           [t for _, t in steps], steps)
-        assert H.verify(db, [cand], {pool.key: pool}, coq, 0, workers=1, progress=False)["accepted"] == 1
+        if kind == "hindsight":  # the steps as a search saw them, checked in a fresh process as self-play does
+            steps, state = [], root
+            for t in tactics:
+                steps.append((state.text(), t))
+                out = env.apply(state, t)
+                state = out.state if hasattr(out, "state") else out
+            assert isinstance(state, ProofFinished), state
+            key = H.lemma_key(root.goals[0].text())
+            cand = H.Candidate(key, pool.key, 0, "0", root.goals[0].text(), tactics, steps)
+            assert H.verify(db, [cand], {pool.key: pool}, coq, 0, workers=1, progress=False)["accepted"] == 1
+        else:  # a conjecture of the pool problem, proved by a real search and checked
+            key = "cj_gauss"
+            conj = Problem(name=key, split="conj", backend="coq", header=pool.header,
+                           statement=coq.statement(root.goals[0], key))
+            db.record_conjectures([{"key": conj.key, "parent": pool.key, "operator": "stuck", "round": 0,
+                                    "goal": root.goals[0].text(), "statement": conj.statement,
+                                    "status": "open", "reason": ""}])
+            spec = PolicySpec(sources=("menu",), options={"menu": {"tactics": [t[:-1] for t in tactics]}})
+            s = run_search([conj], db, backend="coq", spec=spec, cfg=SearchConfig(max_expansions=6, tactic_timeout=10),
+                           workers=1, progress=False)
+            assert s.proved == 1 and db.proofs(conj.key)[0]["accepted"]
     # the target: the menu cannot, the run's own lemma can, in one step
     troot = env.open(target)
     _menu_fails(env, troot)
     premises.note_header(target.header)
-    src = make_source("premises", "coq", cache_dir=str(cache), db=str(db_path), deny=[])
+    src = make_source("lemmas", "coq", db=str(db_path), deny=[])
     cands = src.candidates(troot)
-    own = [t for t in cands if t.startswith(f"assert ({cand.key} : forall (n : nat), 2 * sumto n = n * (n + 1)) "
+    assert src.tag == "lem" and 1 <= len(cands) <= 8
+    own = [t for t in cands if t.startswith(f"assert ({key} : forall (n : nat), 2 * sumto n = n * (n + 1)) "
                                             f"by (clear; intros n; induction n; [ reflexivity | simpl; nia ]); ")]
     assert own and all(check_tactic(t) == t for t in own), cands
     proof = next(out.proof for t in own if isinstance(out := env.apply(troot, t), ProofFinished))
-    assert len(proof) == 1 and proof[0].endswith(f"apply {cand.key}.")
-    assert cand.key not in target.header and cand.key not in target.statement
+    assert len(proof) == 1 and proof[0].endswith(f"apply {key}.")
+    assert key not in target.header and key not in target.statement
     v = check_proof(target, list(proof))
     assert v.accepted, v.reason
-    # a lemma of a denied problem (the evaluation split) is never offered
-    denied = make_source("premises", "coq", cache_dir=str(cache), db=str(db_path), deny=[pool.key])
-    assert not any(cand.key in t for t in denied.candidates(troot))
-    # nor is anything without a database; a malformed statement is skipped, not raised
+    # a lemma of a denied problem (the evaluation split), or a conjecture of one, is never offered
+    assert make_source("lemmas", "coq", db=str(db_path), deny=[pool.key]).candidates(troot) == []
+    # the library's premise source does not read the database; without one, no lemmas
+    assert not any(key in t for t in make_source("premises", "coq", cache_dir=str(cache)).candidates(troot))
+    assert make_source("lemmas", "coq").candidates(troot) == []
+    # a malformed statement is skipped, not raised
     assert premises.own_lemma("Lemma broken (x : R : x = x.", "lra") is None
     assert premises.own_lemma("Lemma fine : 1 = 1.", "") is None

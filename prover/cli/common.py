@@ -136,7 +136,7 @@ def policy_spec(args, deny=()):
     db = getattr(args, "retrieval_db", None) or getattr(args, "db", None)
     limit = getattr(args, "macro_limit", None)
     spec = spec.with_options("macros", db=db, deny=sorted(deny), **({"limit": limit} if limit else {}))
-    spec = spec.with_options("premises", db=db, deny=sorted(deny))  # the database's own lemmas
+    spec = spec.with_options("lemmas", db=db, deny=sorted(deny))  # the lemmas this database accepted
     return spec.with_options("retrieval", corpus=args.retrieval_corpus, db=db, deny=sorted(deny))
 
 

@@ -324,7 +324,7 @@ class Experiment(LearnerSteps, SelfPlaySteps):
     def model_policy(self, model: str | None, eval_keys: set[str]) -> PolicySpec:
         """The round's model policy (the preset's ``decode``); a retrieval source indexes the
         corpus and this run's database, a macro source this run's database, never the
-        evaluation problems; a premise source adds this run's own lemmas. Without a tactic model (``tactic_model: false``) the policy is
+        evaluation problems; a lemma source this run's own lemmas. Without a tactic model (``tactic_model: false``) the policy is
         the decode sources alone, in the ranker's order."""
         spec = model_spec(model, self.cfg.decode)
         if not self.cfg.tactic_model:
@@ -335,7 +335,7 @@ class Experiment(LearnerSteps, SelfPlaySteps):
         if ranker and ranker != "fixed":
             spec = replace(spec, ranker=ranker)
         spec = spec.with_options("macros", db=str(self.db.path), deny=sorted(eval_keys))
-        spec = spec.with_options("premises", db=str(self.db.path), deny=sorted(eval_keys))  # own lemmas
+        spec = spec.with_options("lemmas", db=str(self.db.path), deny=sorted(eval_keys))  # own lemmas
         return spec.with_options("retrieval", corpus=self.cfg.corpus, db=str(self.db.path),
                                  deny=sorted(eval_keys))
 

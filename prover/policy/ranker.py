@@ -47,7 +47,7 @@ from prover.policy.base import Candidate
 
 VERSION = 2  # of the feature layout and the objective: a ranker saved under another version is stale
 SOURCES = ("menu", "templates", "macros", "retrieval", "hints", "cases", "witnesses", "premises", "model",
-           "instances", "numerals", "denominators", "compute", "logs")
+           "instances", "numerals", "denominators", "compute", "logs", "lemmas")
 MODES = ("learned", "random", "fixed")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_'.]*")

@@ -18,6 +18,7 @@ SOURCES: dict[str, str] = {
     "cases": "prover.policy.cases:CaseSource",
     "witnesses": "prover.policy.witnesses:WitnessSource",
     "premises": "prover.policy.premises:PremiseSource",
+    "lemmas": "prover.policy.lemmas:LemmaSource",
     "instances": "prover.policy.instances:InstanceSource",
     "numerals": "prover.policy.numerals:NumeralSource",
     "denominators": "prover.policy.denominators:DenominatorSource",
