@@ -14,6 +14,9 @@ Outcome mapping (``prover.env``):
   * refused by ``lean_env.cheat`` -> ``TacticError(refused=True)``, Lean never sees it;
   * ``{"message": ...}`` or any message of severity ``error`` -> ``TacticError`` with
     Lean's text; a step that produced a ``sorry`` -> ``TacticError``;
+  * a search tactic (``exact?``, ``simp?``: a first word ending in ``?``) that Lean answers with
+    ``Try this: T`` is stored and replayed as ``T`` (``NewState.tactic``, the proof's path):
+    the proof a fresh Lean checks names the lemma instead of searching the library again;
   * no goals left: ``ProofFinished`` when the REPL's ``proofStatus`` is ``Completed``
     (or absent), else ``TacticError`` with that status (e.g. metavariables left);
   * goals left -> ``NewState`` (State id = hash of the parsed goals);
@@ -34,6 +37,28 @@ from .goals import GoalParseError, parse_goals
 from .protocol import ReplCrashed, ReplError, ReplNotInstalled, ReplTimeout, TacticResponse
 from .repl import LeanRepl
 from .replay import ReplayError, Replayer, first_error
+
+
+def try_this(tactic: str, messages) -> str | None:
+    """The tactic Lean suggests for a search tactic (``exact?`` -> ``Try this: exact
+    Nat.one_pos``; Lean v4.33 writes ``[apply] exact Nat.one_pos``), the first of several, when
+    the cheat filter accepts it; None for any other tactic or answer."""
+    words = tactic.split()
+    if not words or not words[0].endswith("?"):
+        return None
+    for m in messages:
+        if m.severity != "info" or not m.data.lstrip().startswith("Try th"):
+            continue
+        body = m.data.split(":", 1)[1] if ":" in m.data else ""
+        first = body.strip().split("\n•")[0].lstrip("• ").strip()
+        if first.startswith("[") and "]" in first:  # the widget's action label
+            first = first.split("]", 1)[1].strip()
+        first = " ".join(first.split())
+        try:
+            return cheat.check_tactic(first) if first else None
+        except cheat.CheatError:
+            return None
+    return None
 
 
 @dataclass
@@ -138,6 +163,9 @@ class LeanEnv(Environment):
             return TacticError(f"unexpected answer to a tactic: {ans.to_json()}")
         if ans.sorries:
             return TacticError("the tactic left a `sorry`")
+        suggested = try_this(tactic, ans.messages)
+        if suggested is not None:
+            tactic = suggested
         path = node.path + (tactic,)
         if not ans.goals:
             if ans.completed:
@@ -152,4 +180,4 @@ class LeanEnv(Environment):
             self.replayer.record(self.problem.header, self.problem.statement, path, ans.proof_state)
         if new.id not in self._nodes:
             self._nodes[new.id] = _Node(path, tuple(ans.goals))
-        return NewState(new)
+        return NewState(new, tactic=suggested)

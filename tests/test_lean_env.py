@@ -82,9 +82,31 @@ def test_errors_map_to_tactic_error():
     with fake_env("Mathlib/test/20240209") as env:
         [out] = walk(env, problem("example : False"), ["simpa using show False by done"])
         assert isinstance(out, TacticError) and out.message.startswith("unsolved goals")
+    with fake_env("Mathlib/test/exact", "--keyed") as env:  # the recording's second theorem
+        [out] = walk(env, problem("theorem test : 3 = 7", header="import Mathlib"), ["exact?"])
+        assert isinstance(out, TacticError) and "could not close the goal" in out.message
+
+
+def test_a_library_search_is_stored_as_the_lemma_lean_found():
+    """``exact?`` closes ``0 < 1``; Lean says ``Try this: exact Nat.one_pos`` (v4.33 adds the
+    widget's ``[apply]``), and the proof is that tactic, not a second library search."""
     with fake_env("Mathlib/test/exact") as env:
         [out] = walk(env, problem("theorem test : 0 < 1", header="import Mathlib"), ["exact?"])
-        assert out == ProofFinished(("exact?",))
+        assert out == ProofFinished(("exact Nat.one_pos",))
+
+
+def test_try_this_takes_the_first_suggestion_the_cheat_filter_accepts():
+    from lean_env.env import try_this
+    from lean_env.protocol import Message
+
+    def info(text):
+        return Message("info", None, None, text)
+    assert try_this("exact?", [info("Try this:\n  [apply] exact Nat.one_pos")]) == "exact Nat.one_pos"
+    assert try_this("simp?", [info("Try these:\n• simp only [h]\n• simp")]) == "simp only [h]"
+    assert try_this("exact?", [info("Try this: exact\n    foo\n    bar")]) == "exact foo bar"
+    assert try_this("exact?", [info("Try this: sorry")]) is None          # refused: not a proof
+    assert try_this("norm_num", [info("Try this: rfl")]) is None          # not a search tactic
+    assert try_this("exact?", [Message("warning", None, None, "Try this: rfl")]) is None
 
 
 def test_timeout_then_rebuild(tmp_path):

@@ -99,4 +99,11 @@ def test_the_sources_reach_the_lean_modules_through_the_registry():
     assert make_source("cases", "lean").candidates(state)[0] == "interval_cases n <;> omega"
     assert make_source("hints", "lean").candidates(State((parse_goal(ALGEBRA_113),)))
     assert make_source("witnesses", "lean").candidates(State((parse_goal(SQUARE_49),)))
-    assert make_source("premises", "lean").candidates(state) == []  # no such module in Lean: nothing
+    assert make_source("instances", "lean").candidates(state) == []  # no such module in Lean: nothing
+
+
+def test_lean_premises_are_mathlibs_library_search_and_nothing_of_the_runs_own():
+    state = State((parse_goal("x : ℝ\n⊢ 0 < 1"),))
+    assert make_source("premises", "lean").candidates(state) == ["exact?"]
+    assert check_tactic("exact?") == "exact?"  # the cheat filter lets it through (`apply?` it refuses)
+    assert make_source("lemmas", "lean", db=None).candidates(state) == []
