@@ -8,7 +8,7 @@ files), each with its own database:
           seconds measured per round (the whole process tree, read from /proc: training,
           self-play, the search workers and their provers);
   search  plain search of the target's unsolved problems with the preset's candidate sources
-          minus those that learn (the model, macros, retrieval), the failure cache on, the
+          minus those that learn (the model, macros, retrieval, lemmas), the failure cache on, the
           budget growing each round from the preset's ``budget.base`` by ``budget.growth``,
           round after round until its CPU seconds reach the loop's total.
 
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LEARNING_SOURCES = {"macros", "retrieval"}
+LEARNING_SOURCES = {"macros", "retrieval", "lemmas"}  # what the run learns: plain search has none of it
 
 
 class CpuMeter:

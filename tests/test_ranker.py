@@ -287,3 +287,27 @@ def test_menu_tries_keep_a_share_of_the_budget_for_the_menu(env, tmp_path):
     assert kept.outcome == "proved" and kept.proof == ["lia."]
     with pytest.raises(ValueError, match="menu_tries must be between 0 and tries"):
         SearchConfig(tries=2, menu_tries=3)
+
+
+def test_a_source_the_ranker_never_saw_gets_a_try_near_the_top(trained_db, tmp_path):
+    """The ranker was trained on the menu's trees only: a templates candidate is ranked blind,
+    so the best one of that source is tried third, with the third place's score."""
+    db, test_keys, _ = trained_db
+    ranker = train(examples(db, deny=test_keys), rounds=60, heldout=0.0, min_leaf=3)
+    assert set(ranker.meta["sources"]) == {"menu"}
+    path = ranker.save(tmp_path / "r.json")
+    state = State((Goal((Hyp(("x", "y"), "R"), Hyp(("H",), "x + y = 4")), "x = 4 - y"),))
+    policy = build_policy(PolicySpec(sources=("menu", "templates"), ranker=str(path)), "coq")
+    [cands] = policy.propose([state])
+    fixed = build_policy(PolicySpec(sources=("menu", "templates")), "coq").propose([state])[0]
+    first_template = next(c.tactic for c in fixed if c.source == "templates")
+    assert cands[2].tactic == first_template and cands[2].source == "templates"
+    assert [c.logprob for c in cands] == sorted((c.logprob for c in cands), reverse=True)
+    # a ranker that has seen both sources ranks them all by its own scores
+    ranker.meta["sources"] = {"menu": 1, "templates": 1}
+    both = RankedPolicy(policy.inner, "learned", ranker).propose([state])[0]
+    scores = ranker.scores(state.goals, 0, [c.tactic for c in fixed], [c.source for c in fixed])
+    by_score = [t for _, _, t in sorted(zip(scores, range(len(fixed)), [c.tactic for c in fixed]),
+                                       key=lambda x: (-x[0], x[1]))]
+    assert [c.tactic for c in both] == by_score
+    assert by_score.index(first_template) != 2  # so the exploration above moved it

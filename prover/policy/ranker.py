@@ -25,6 +25,11 @@ features through vocabularies fitted on the training set and saved with the mode
 The firewall: ``examples`` reads only attempts that are not evaluations (``prover.labels``) and
 not of a denied problem (the loop denies its evaluation split): evaluation trees never train it.
 
+Exploration: a source the ranker has no example of (a source turned on after it was trained,
+like the run's own ``lemmas``, which exist only once self-play has proved some) would be ranked
+blind, and if never tried, never learned. So the best candidate of each such source is moved to
+place ``EXPLORE_AT`` (after the ranker's own first picks), with the score of the place it takes.
+
 ``RankedPolicy`` wraps any policy: it asks it for its candidates, orders them by the ranker
 (``learned``), by a seeded hash (``random``, the ablation's control) or keeps the sources' order
 (``fixed``), and gives each the log of the ranker's probability that it is a proof step, so the
@@ -49,6 +54,7 @@ VERSION = 2  # of the feature layout and the objective: a ranker saved under ano
 SOURCES = ("menu", "templates", "macros", "retrieval", "hints", "cases", "witnesses", "premises", "model",
            "instances", "numerals", "denominators", "compute", "logs", "lemmas")
 MODES = ("learned", "random", "fixed")
+EXPLORE_AT = 2  # the place a source the ranker never saw gets its best candidate (0-based)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_'.]*")
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
@@ -250,7 +256,9 @@ def train(groups, rounds: int = 200, seed: int = 0, heldout: float = 0.2, min_le
               "verbose": -1, "seed": seed, "deterministic": True, "num_threads": 2}
     ds = lgb.Dataset(np.asarray(X, dtype=np.float64), label=target, categorical_feature=cat, free_raw_data=True)
     booster = lgb.train(params, ds, num_boost_round=rounds)
-    ranker = Ranker(booster, vocab, {"groups": len(tr), "examples": len(X), "heldout_groups": len(te)})
+    seen = Counter(s for g in tr for _, s, _ in g["items"])
+    ranker = Ranker(booster, vocab, {"groups": len(tr), "examples": len(X), "heldout_groups": len(te),
+                                     "sources": dict(sorted(seen.items()))})
     if te:
         ranker.meta["heldout"] = recall_at(te, ranker.group_scores)
         ranker.meta["heldout_fixed"] = recall_at(te, source_order_scores)
@@ -357,7 +365,29 @@ class RankedPolicy:
             scores = self.ranker.scores(state.goals, depth, [c.tactic for c in cands], [c.source for c in cands])
         lps = _log_softmax(scores) if self.mode == "random" else [_log_sigmoid(x) for x in scores]
         ranked = sorted(zip(lps, range(len(cands))), key=lambda x: (-x[0], x[1]))
-        return [Candidate(cands[i].tactic, lp, cands[i].source) for lp, i in ranked]
+        out = [Candidate(cands[i].tactic, lp, cands[i].source) for lp, i in ranked]
+        return self._explore(out, cands) if self.mode == "learned" else out
+
+    def _explore(self, ranked: list[Candidate], given: list[Candidate]) -> list[Candidate]:
+        """``ranked`` with the first candidate (in the sources' order) of each source the ranker
+        has no training example of moved to place ``EXPLORE_AT``, taking that place's score.
+        A ranker file without per-source counts (older) explores nothing."""
+        seen = self.ranker.meta.get("sources")
+        if not seen:
+            return ranked
+        firsts, done = [], set()
+        for c in given:
+            if c.source and c.source not in seen and c.source not in done:
+                done.add(c.source)
+                firsts.append(c.tactic)
+        if not firsts:
+            return ranked
+        moved = [c for c in ranked if c.tactic in firsts]
+        rest = [c for c in ranked if c.tactic not in firsts]
+        at = min(EXPLORE_AT, len(rest))
+        lps = [c.logprob for c in ranked]
+        out = rest[:at] + moved + rest[at:]
+        return [Candidate(c.tactic, lps[i], c.source) for i, c in enumerate(out)]
 
     def propose(self, states: Sequence[State], k: int | None = None, depths: Sequence[int] | None = None):
         out = self.inner.propose(states, self.default_k)
