@@ -1,4 +1,5 @@
-"""Lean's instantiated-tactic sources (``lean_env/hints.py``, ``cases.py``, ``witnesses.py``):
+"""Lean's instantiated-tactic sources (``lean_env/hints.py``, ``cases.py``, ``witnesses.py``, ``instances.py``,
+``denominators.py``, ``compute.py``, ``logs.py``, ``premises.py``):
 the tactics Lean provers win miniF2F with, written from the goal as the REPL prints it.
 
 Lean cannot run here, so these tests check the text: on goals of real miniF2F-lean4 statements
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from lean_env import cases, hints, witnesses
+from lean_env import cases, compute, denominators, hints, instances, logs, witnesses
 from lean_env.cheat import check_tactic
 from lean_env.goals import parse_goal
 from prover.env import State
@@ -28,7 +29,17 @@ NT_234 = ("a b : ℕ\nh₀ : 1 ≤ a ∧ a ≤ 9 ∧ b ≤ 9\nh₁ : (10 * a + b
 AMC_2002_P6 = "n : ℕ\nh₀ : 0 < n\n⊢ ∃ m, m > n ∧ ∃ p, m * p ≤ m + p"             # amc12a_2002_p6
 SQUARE_49 = "⊢ ∃ n : ℕ, 0 < n ∧ n ^ 2 = 49"
 LINEAR = "x y : ℝ\nh₀ : x + y = 10\nh₁ : x - y = 2\n⊢ x = 6"
-ALL = [SQINEQ, ALGEBRA_113, AMGM, NT_1124, NT_234, AMC_2002_P6, SQUARE_49, LINEAR]
+ALGEBRA_171 = "f : ℝ → ℝ\nh₀ : ∀ (x : ℝ), f x = 5 * x + 4\n⊢ f 1 = 9"                 # mathd_algebra_171
+ALGEBRA_76 = ("f : ℤ → ℤ\nh₀ : ∀ (n : ℤ), Odd n → f n = n ^ 2\n"
+              "h₁ : ∀ (n : ℤ), Even n → f n = n ^ 2 - 4 * n - 1\n⊢ f 4 = -1")          # mathd_algebra_76
+FIB = "a : ℕ → ℝ\nh₀ : a 0 = 1\nh₁ : a 1 = 1\nh₂ : ∀ (n : ℕ), a (n + 2) = a (n + 1) + a n\n⊢ a 5 = 8"
+ALGEBRA_24 = "x : ℝ\nh₀ : x / 50 = 40\n⊢ x = 2000"                                    # mathd_algebra_24
+NT_3 = "⊢ (∑ x ∈ Finset.range 10, (x + 1) ^ 2) % 10 = 5"                               # mathd_numbertheory_3
+ALGEBRA_484 = "⊢ Real.log 27 / Real.log 3 = 3"                                          # mathd_algebra_484
+AMC_2021B_P9 = ("⊢ Real.log 80 / Real.log 2 / (Real.log 2 / Real.log 40) - "
+                "Real.log 160 / Real.log 2 / (Real.log 2 / Real.log 20) = 2")           # amc12b_2021_p9
+ALL = [SQINEQ, ALGEBRA_113, AMGM, NT_1124, NT_234, AMC_2002_P6, SQUARE_49, LINEAR, ALGEBRA_171, ALGEBRA_76, FIB,
+       ALGEBRA_24, NT_3, ALGEBRA_484, AMC_2021B_P9]
 
 
 def offered(module, text: str, **kw) -> list[str]:
@@ -82,7 +93,36 @@ def test_witnesses_use_the_goals_numbers_roots_and_variables():
     assert offered(witnesses, SQINEQ) == []  # not an existential
 
 
-@pytest.mark.parametrize("module", [hints, cases, witnesses])
+def test_instances_use_definitions_and_recurrences_at_the_goals_terms():
+    assert offered(instances, ALGEBRA_171)[0] == "norm_num [h₀]"
+    assert "rw [h₀ 1]; norm_num" in offered(instances, ALGEBRA_171)
+    # a definition with a premise: rewritten at the goal's argument, the premise decided
+    assert "rw [h₁ 4 (by decide)]; norm_num" in offered(instances, ALGEBRA_76)
+    assert not any(t.startswith("norm_num [h") for t in offered(instances, ALGEBRA_76))  # a premise blocks it
+    # a recurrence over ℕ: its instances up to the goal's index
+    fib = offered(instances, FIB)
+    assert any(t.startswith("have h₂_0 := h₂ 0; ") and "have h₂_5 := h₂ 5; norm_num at *; linarith" in t
+               for t in fib)
+    assert offered(instances, LINEAR) == []  # no ∀ hypothesis
+
+
+def test_denominators_compute_and_logs_write_what_published_proofs_write():
+    assert offered(denominators, ALGEBRA_24)[0] == "field_simp at h₀; linarith"
+    assert offered(denominators, LINEAR) == []
+    assert offered(compute, NT_3)[0] == "norm_num [Finset.sum_range_succ]"
+    assert offered(compute, LINEAR) == []
+    [first, *_] = offered(logs, ALGEBRA_484)
+    assert first.startswith("have hlog_27 : Real.log 27 = 3 * Real.log 3 := (by rw [show (27 : ℝ) = 3 ^ 3 by "
+                            "norm_num, Real.log_pow]; push_cast; ring); have hlogpos_3 : 0 < Real.log 3")
+    assert first.endswith("rw [hlog_27]; field_simp; ring")
+    b9 = offered(logs, AMC_2021B_P9)[0]
+    assert ("have hlog_80 : Real.log 80 = 4 * Real.log 2 + Real.log 5 := (by rw [show (80 : ℝ) = 2 ^ 4 * 5 by "
+            "norm_num, Real.log_mul (by norm_num) (by norm_num), Real.log_pow]; push_cast; ring)") in b9
+    assert "rw [hlog_20, hlog_40, hlog_80, hlog_160]" in b9 and "hlog_2 " not in b9  # a prime stays as it is
+    assert offered(logs, LINEAR) == []
+
+
+@pytest.mark.parametrize("module", [hints, cases, witnesses, instances, denominators, compute, logs])
 def test_every_offer_is_deterministic_bounded_and_passes_the_cheat_filter(module):
     for text in ALL:
         ts = offered(module, text)
@@ -99,7 +139,8 @@ def test_the_sources_reach_the_lean_modules_through_the_registry():
     assert make_source("cases", "lean").candidates(state)[0] == "interval_cases n <;> omega"
     assert make_source("hints", "lean").candidates(State((parse_goal(ALGEBRA_113),)))
     assert make_source("witnesses", "lean").candidates(State((parse_goal(SQUARE_49),)))
-    assert make_source("instances", "lean").candidates(state) == []  # no such module in Lean: nothing
+    assert make_source("instances", "lean").candidates(State((parse_goal(ALGEBRA_171),)))
+    assert make_source("numerals", "lean").candidates(state) == []  # no such module in Lean: nothing
 
 
 def test_lean_premises_are_mathlibs_library_search_and_nothing_of_the_runs_own():
