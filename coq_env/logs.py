@@ -19,28 +19,13 @@ from __future__ import annotations
 import re
 
 from prover.env import Goal
+from prover.policy.logs import factor
 
 from .cheat import allowed
 from .witnesses import view_of
 
 MAX = 10 ** 6
 _LN = re.compile(r"(?<![\w'.])ln\s+\(?\s*(\d+)\s*\)?(?![\w'.(])")
-
-
-def factor(n: int) -> list[tuple[int, int]]:
-    """The prime factorisation of ``n`` as (prime, exponent), primes ascending."""
-    out, p = [], 2
-    while p * p <= n:
-        e = 0
-        while n % p == 0:
-            n //= p
-            e += 1
-        if e:
-            out.append((p, e))
-        p += 1
-    if n > 1:
-        out.append((n, 1))
-    return out
 
 
 def _power(p: int, e: int) -> str:

@@ -17,24 +17,11 @@ from __future__ import annotations
 import re
 
 from prover.env import Goal
+from prover.policy.logs import factor
 
 MAX = 10 ** 6
 _LOG = re.compile(r"Real\.log\s+\(?(\d+)\)?(?![\d.])")
 CLOSERS = ("field_simp; ring", "field_simp", "ring", "norm_num", "linarith")
-
-
-def factor(n: int) -> list[tuple[int, int]]:
-    """``[(p, e), ...]`` with ``n = p₁ ^ e₁ * ...``, primes ascending."""
-    out, p = [], 2
-    while p * p <= n:
-        e = 0
-        while n % p == 0:
-            n //= p
-            e += 1
-        if e:
-            out.append((p, e))
-        p += 1
-    return out + ([(n, 1)] if n > 1 else [])
 
 
 def _power(p: int, e: int) -> str:

@@ -21,7 +21,6 @@ per node, default 8), ``header`` (set per problem by the search).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Sequence
 
 from prover.policy.premises import PremiseSource
@@ -50,13 +49,12 @@ class LemmaSource(PremiseSource):
 
     def refresh(self) -> int:
         """Read the lemmas the database accepted since the last look; returns how many."""
-        if not self.db_path:
-            return 0
-        from prover.db import ProofDB, queries
+        from prover.db import queries
+        from prover.policy.retrieval import open_reader
         if self._db is None:
-            if not Path(self.db_path).exists():
-                return 0
-            self._db = ProofDB(self.db_path, create=False)
+            self._db = open_reader(self.db_path)
+        if self._db is None:
+            return 0
         hs, conj = queries.own_lemmas_after(self._db, *self._after)
         before = len(self.own)
         for r in hs:

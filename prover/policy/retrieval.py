@@ -178,6 +178,16 @@ def db_proofs(db, deny: set[str], after: tuple[int, int] = (0, 0)) -> tuple[list
     return proofs, (proof_after, hs_after)
 
 
+def open_reader(path: str | None):
+    """The proof database at ``path`` opened for reading online, or None (no path, no file yet)."""
+    from pathlib import Path
+
+    from prover.db import ProofDB
+    if not path or not Path(path).exists():
+        return None
+    return ProofDB(path, create=False)
+
+
 def _steps(steps) -> list:
     return steps if isinstance(steps, list) else json.loads(steps or "[]")
 
@@ -202,15 +212,10 @@ class RetrievalSource:
 
     def refresh(self) -> int:
         """Index what the database accepted since the last look; returns how many pairs."""
-        if not self.db_path:
-            return 0
-        from pathlib import Path
-
-        from prover.db import ProofDB
         if self._db is None:
-            if not Path(self.db_path).exists():
-                return 0
-            self._db = ProofDB(self.db_path, create=False)
+            self._db = open_reader(self.db_path)
+        if self._db is None:
+            return 0
         proofs, self._after = db_proofs(self._db, self.deny, self._after)
         return self.index.add(self.entries(proofs))
 
