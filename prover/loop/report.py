@@ -58,7 +58,7 @@ def plot_progress(rows: list[dict], baseline: int, path: Path, title: str = ""):
             label="target (transductive, cumulative)" if transductive else "valid (training pool, cumulative)")
     if rows[0]["test_size"]:  # a transductive run has no evaluation split
         ax.plot(rounds, [100 * r["test_proved"] / max(1, r["test_size"]) for r in rows], "s-",
-                label="test (model of the round)")
+                label="test (the round's policy)")
         ax.axhline(100 * baseline / max(1, rows[0]["test_size"]), color="gray", ls="--",
                    label=f"menu baseline, test ({baseline}/{rows[0]['test_size']})")
     ax.set_xlabel("round")
