@@ -917,7 +917,8 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
     the one :func:`note_header` recorded in this process; without either, none).
     ``extra_lemmas``: ranked with the library's: ``(name, statement)`` pairs of lemmas in scope,
     and the run's own lemmas as ``(name, sentence, proof)`` triples, each tactic using one of
-    them prefixed with its proof in place (:func:`own_lemma`; at most ``MAX_OWN`` such tactics).
+    them prefixed with its proof in place (:func:`own_lemma`; at most ``MAX_OWN`` such tactics),
+    unless the goal has it already (a step before stated it): then it is used by name.
     ``library=False``: ``extra_lemmas`` only (the ``lemmas`` source), no header needed."""
     from .cheat import CheatError, check_tactic
     if limit <= 0:
@@ -932,11 +933,13 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
     else:
         lib = Library(())
     pairs, own = [], {}
+    in_scope = {n for h in goal.hyps for n in h.names}
     for item in extra_lemmas or ():
         if len(item) == 3:  # (key, sentence, proof): the lemma's name is the sentence's
             made = own_lemma(str(item[1]), str(item[2]))
             if made is not None:
-                own[made[0]] = made[2]
+                if made[0] not in in_scope:  # stated on this path already: used by name
+                    own[made[0]] = made[2]
                 pairs.append((made[0], made[1]))
         else:
             pairs.append((str(item[0]), str(item[1])))

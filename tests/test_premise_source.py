@@ -195,6 +195,7 @@ def test_a_lemma_the_run_proved_is_used_by_name_and_proved_in_place(env, tmp_pat
     _menu_fails(env, troot)
     premises.note_header(target.header)
     src = make_source("lemmas", "coq", db=str(db_path), deny=[])
+    src.begin(target)  # the search does this for each problem: its header picks the lemmas
     cands = src.candidates(troot)
     assert src.tag == "lem" and 1 <= len(cands) <= 8
     own = [t for t in cands if t.startswith(f"assert ({key} : forall (n : nat), 2 * sumto n = n * (n + 1)) "
@@ -205,6 +206,19 @@ def test_a_lemma_the_run_proved_is_used_by_name_and_proved_in_place(env, tmp_pat
     assert key not in target.header and key not in target.statement
     v = check_proof(target, list(proof))
     assert v.accepted, v.reason
+    # once a step has stated the lemma, it is used by name, not stated again
+    stated = env.apply(troot, own[0].split("); ")[0] + ").")
+    again = src.candidates(stated.state)
+    assert f"apply {key}." in again and not any(t.startswith("assert") for t in again)
+    assert isinstance(env.apply(stated.state, f"apply {key}."), ProofFinished)
+    # a problem under another header gets none of them (they may not even elaborate there)
+    other = _problem(tmp_path, "other_sq", "Require Import Arith Lia.\n" + GAUSS + """
+        Theorem other_sq (n : nat) : 2 * sumto (n * n) = n * n * (n * n + 1).
+        Proof.
+        Admitted.
+        """)
+    src.begin(other)
+    assert src.candidates(env.open(other)) == []
     # a lemma of a denied problem (the evaluation split), or a conjecture of one, is never offered
     assert make_source("lemmas", "coq", db=str(db_path), deny=[pool.key]).candidates(troot) == []
     # the library's premise source does not read the database; without one, no lemmas

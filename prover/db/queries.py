@@ -90,15 +90,17 @@ def accepted_hindsight_after(db, rowid: int) -> list[dict]:
 
 # ---- the run's own lemmas (prover.policy.premises) -------------------------------------------
 def own_lemmas_after(db, hs_after: int, proof_after: int) -> tuple[list[dict], list[dict]]:
-    """Accepted hindsight lemmas newer than rowid ``hs_after`` (key, problem, statement, steps)
-    and accepted proofs of conjectures newer than proof id ``proof_after`` (id, key, parent,
-    statement, steps), oldest first; none in a database from before self-play."""
-    hs = (db.query("select rowid as rid, key, problem, statement, steps from hindsight "
-                   "where accepted = 1 and rowid > ? order by rowid", [hs_after])
+    """Accepted hindsight lemmas newer than rowid ``hs_after`` (key, problem, statement, steps,
+    header) and accepted proofs of conjectures newer than proof id ``proof_after`` (id, key,
+    parent, statement, steps, header), oldest first; none in a database from before self-play.
+    ``header``: the header the lemma was checked in (its problem's)."""
+    hs = (db.query("select h.rowid as rid, h.key, h.problem, h.statement, h.steps, p.header from hindsight h "
+                   "left join problems p on p.key = h.problem where h.accepted = 1 and h.rowid > ? "
+                   "order by h.rowid", [hs_after])
           if _has(db, "hindsight") else [])
-    conj = (db.query("select pr.id, c.key, c.parent, c.statement, pr.steps from proofs pr "
-                     "join conjectures c on c.key = pr.problem where pr.accepted = 1 and pr.id > ? "
-                     "order by pr.id", [proof_after])
+    conj = (db.query("select pr.id, c.key, c.parent, c.statement, pr.steps, p.header from proofs pr "
+                     "join conjectures c on c.key = pr.problem left join problems p on p.key = c.key "
+                     "where pr.accepted = 1 and pr.id > ? order by pr.id", [proof_after])
             if _has(db, "conjectures") else [])
     return hs, conj
 

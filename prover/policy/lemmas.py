@@ -12,8 +12,10 @@ compiled into one tactic (``Backend.combine``, as macros are), and the backend p
 place before it uses it (Coq: ``assert (L : S) by (...); apply L.``): the proof stays one
 checkable file.
 
-Never a lemma of a problem in ``deny`` (the evaluation split), nor a conjecture whose parent is
-one. A backend without a ``premises`` module offers nothing.
+Only the lemmas checked under the problem's own header are offered (a lemma of a ``nat`` problem
+does not elaborate, or means something else, under another problem's imports and scopes). Never
+a lemma of a problem in ``deny`` (the evaluation split), nor a conjecture whose parent is one. A
+backend without a ``premises`` module offers nothing.
 
 Options: ``db`` (the run's proof database; without it, nothing), ``deny``, ``limit`` (tactics
 per node, default 8), ``header`` (set per problem by the search).
@@ -46,6 +48,7 @@ class LemmaSource(PremiseSource):
         self.db_path, self.deny, self._db = db, set(deny), None
         self._after = (0, 0)          # the last hindsight rowid and conjecture proof id read
         self.own: dict[str, tuple[str, str, str]] = {}   # key -> (key, statement, proof)
+        self.headers: dict[str, str | None] = {}          # key -> the header it was checked in
 
     def refresh(self) -> int:
         """Read the lemmas the database accepted since the last look; returns how many."""
@@ -59,22 +62,25 @@ class LemmaSource(PremiseSource):
         before = len(self.own)
         for r in hs:
             if r["problem"] not in self.deny:
-                self._add(r["key"], r["statement"], r["steps"])
+                self._add(r["key"], r["statement"], r["steps"], r["header"])
         for r in conj:
             if r["parent"] not in self.deny and r["key"] not in self.own:
-                self._add(r["key"], r["statement"], r["steps"])
+                self._add(r["key"], r["statement"], r["steps"], r["header"])
         self._after = (max([self._after[0]] + [r["rid"] for r in hs]),
                        max([self._after[1]] + [r["id"] for r in conj]))
         return len(self.own) - before
 
-    def _add(self, key: str, statement: str, steps) -> None:
+    def _add(self, key: str, statement: str, steps, header: str | None) -> None:
         proof = own_proof(steps, self.backend)
         if proof and statement:
             self.own[key] = (key, statement, proof)
+            self.headers[key] = header
 
     def candidates(self, state):
         self.refresh()
-        if not self.own:
+        header = self.options.get("header")  # the problem's, set by begin(); unknown: every lemma
+        mine = tuple(v for k, v in self.own.items() if header is None or self.headers.get(k) == header)
+        if not mine:
             return []
-        self.options["extra_lemmas"] = tuple(self.own.values())
+        self.options["extra_lemmas"] = mine
         return super().candidates(state)
