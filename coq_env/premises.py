@@ -26,8 +26,8 @@ costs one line on stderr and offers nothing for that header; it never raises int
 The run's own lemmas (hindsight lemmas, proved conjectures) enter through ``extra_lemmas`` as
 ``(name, sentence, proof)`` triples: the ``Lemma NAME BINDERS : CONCL.`` sentence the loop
 checked and its proof as one tactic (the ``lemmas`` source, ``prover.policy.lemmas``, reads
-them from the run's database). Such a lemma is not in the file ``prover check`` reads, so each tactic that uses it
-first states and proves it in place (:func:`own_lemma`): ``assert (NAME : forall BINDERS, CONCL)
+them from the run's database). Such a lemma is not in the file ``prover check`` reads, so each
+tactic that uses it first states and proves it in place (:func:`own_lemma`): ``assert (NAME : forall BINDERS, CONCL)
 by (clear; intros X Y H; PROOF); apply NAME.`` (``clear`` empties the context, so the binders'
 names are free and the proof sees what the lemma's own check saw). A ``(name, statement)`` pair
 is a lemma already in scope, used by name.
@@ -870,12 +870,12 @@ def own_lemma(sentence: str, proof: str) -> tuple[str, str, str] | None:
     (``assert (NAME : TYPE) by (clear; intros x h; PROOF); ``), to go before each tactic that
     uses it. None when ``sentence`` is not ``Lemma NAME BINDERS : CONCL.`` with parenthesised
     binders, or the proof is empty."""
-    m = _LEMMA_HEAD.match(sentence or "")
+    text = (sentence or "").strip()
+    m = _LEMMA_HEAD.match(text)
     proof = (proof or "").strip().rstrip(".").strip()
     if m is None or not proof:
         return None
-    name = m.group(1)
-    text, i = sentence.strip(), m.end() - (len(sentence) - len(sentence.lstrip()))
+    name, i = m.group(1), m.end()
     binders, names = [], []
     while i < len(text) and text[i] == "(":
         depth, j = 0, i
@@ -911,7 +911,7 @@ def _extra(pairs: tuple) -> tuple:
 
 def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir=None,
                extra_lemmas=(), timeout: float = 180.0, min_score: float = 0.0,
-               library: bool = True) -> list[str]:
+               use_library: bool = True) -> list[str]:
     """Premise tactics for ``goal``, best first: at most ``limit``, deterministic, no
     duplicates, each one the cheat filter accepts. ``header``: the problem's header (default:
     the one :func:`note_header` recorded in this process; without either, none).
@@ -919,15 +919,15 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
     and the run's own lemmas as ``(name, sentence, proof)`` triples, each tactic using one of
     them prefixed with its proof in place (:func:`own_lemma`; at most ``MAX_OWN`` such tactics),
     unless the goal has it already (a step before stated it): then it is used by name.
-    ``library=False``: ``extra_lemmas`` only (the ``lemmas`` source), no header needed."""
+    ``use_library=False``: ``extra_lemmas`` only (the ``lemmas`` source), no header needed."""
     from .cheat import CheatError, check_tactic
     if limit <= 0:
         return []
-    if library:
+    if use_library:
         header = current_header() if header is None else header
         if header is None:
             return []
-        lib = _library(header, cache_dir=cache_dir, timeout=timeout)
+        lib = library(header, cache_dir=cache_dir, timeout=timeout)
         if lib is None:
             return []
     else:
@@ -968,6 +968,3 @@ def candidates(goal: Goal, limit: int = 64, header: str | None = None, cache_dir
             closers += order in _CLOSERS
             owned += name in own
     return out
-
-
-_library = library  # ``candidates`` has a parameter of that name

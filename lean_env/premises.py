@@ -12,15 +12,15 @@ names the lemma and a fresh Lean checks it without searching again.
 
 Only ``exact?`` is offered: ``apply?`` closes what it cannot prove with ``sorry`` (the cheat filter
 refuses it), and a variant with ``using`` has no recorded answer here. The run's own lemmas
-(``library=False``, the ``lemmas`` source) are not offered on Lean yet: it returns nothing then.
+(``use_library=False``, the ``lemmas`` source) are not offered on Lean yet: it returns nothing then.
 """
 from __future__ import annotations
 
 from prover.env import Goal
 
 
-def candidates(goal: Goal, limit: int = 64, library: bool = True, **_options) -> list[str]:
+def candidates(goal: Goal, limit: int = 64, use_library: bool = True, **_options) -> list[str]:
     """``["exact?"]`` for a goal with a conclusion (at most ``limit``); [] without the library."""
-    if not library or limit <= 0 or not goal.conclusion.strip():
+    if not use_library or limit <= 0 or not goal.conclusion.strip():
         return []
     return ["exact?"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from contextlib import nullcontext
+from pathlib import Path
 
 from prover import backends
 from prover.db import DBError, ProofDB

@@ -88,7 +88,7 @@ def accepted_hindsight_after(db, rowid: int) -> list[dict]:
                     "order by rowid", [rowid])
 
 
-# ---- the run's own lemmas (prover.policy.premises) -------------------------------------------
+# ---- the run's own lemmas (prover.policy.lemmas) ---------------------------------------------
 def own_lemmas_after(db, hs_after: int, proof_after: int) -> tuple[list[dict], list[dict]]:
     """Accepted hindsight lemmas newer than rowid ``hs_after`` (key, problem, statement, steps,
     header) and accepted proofs of conjectures newer than proof id ``proof_after`` (id, key,

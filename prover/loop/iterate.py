@@ -324,8 +324,8 @@ class Experiment(LearnerSteps, SelfPlaySteps):
     def model_policy(self, model: str | None, eval_keys: set[str]) -> PolicySpec:
         """The round's model policy (the preset's ``decode``); a retrieval source indexes the
         corpus and this run's database, a macro source this run's database, never the
-        evaluation problems; a lemma source this run's own lemmas. Without a tactic model (``tactic_model: false``) the policy is
-        the decode sources alone, in the ranker's order."""
+        evaluation problems, a lemma source this run's own lemmas. Without a tactic model
+        (``tactic_model: false``) the policy is the decode sources alone, in the ranker's order."""
         spec = model_spec(model, self.cfg.decode)
         if not self.cfg.tactic_model:
             spec = PolicySpec(sources=spec.sources, options=spec.options, decode=spec.decode)

@@ -44,7 +44,7 @@ class LemmaSource(PremiseSource):
     def __init__(self, backend, limit: int | None = None, db: str | None = None,
                  deny: Sequence[str] = (), **options):
         super().__init__(backend, limit, **options)
-        self.options["library"] = False
+        self.options["use_library"] = False
         self.db_path, self.deny, self._db = db, set(deny), None
         self._after = (0, 0)          # the last hindsight rowid and conjecture proof id read
         self.own: dict[str, tuple[str, str, str]] = {}   # key -> (key, statement, proof)
